@@ -1,0 +1,71 @@
+"""Clinic: massage booking gated by red-flag intake screening."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+from clinic import db
+from clinic.config import PROJECT_ROOT, load_config
+
+login_manager = LoginManager()
+login_manager.login_view = "accounts.login"
+login_manager.login_message = "Please log in to see that page."
+login_manager.login_message_category = "info"
+login_manager.session_protection = "strong"
+csrf = CSRFProtect()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: configuration, database, login, pages, CLI."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    load_config(app, test_config)
+    db.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    from clinic import errors, security, templating
+
+    security.init_app(app)
+    templating.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app)
+
+    from clinic.cli import clinic_cli
+
+    app.cli.add_command(clinic_cli)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from clinic.accounts.views import bp as accounts_bp
+    from clinic.admin.views import bp as admin_bp
+    from clinic.home.views import bp as home_bp
+
+    for blueprint in (home_bp, accounts_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> Any:
+    """Load the user named in the cookie if its session version is current.
+
+    Logout, a password change and deactivation bump the version, which ends
+    every session issued before (a replayed cookie stops working).
+    """
+    from clinic.accounts.models import User
+
+    user_pk, _, version = user_id.partition(".")
+    if not user_pk.isdigit() or not version.isdigit():
+        return None
+    user = db.get_session().get(User, int(user_pk))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user

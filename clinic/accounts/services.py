@@ -1,0 +1,232 @@
+"""Account use cases. Each takes a session, flushes, and never commits."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from clinic.accounts.models import LoginAttempt, PasswordResetToken, Role, User
+from clinic.accounts.passwords import (
+    burn_time,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from clinic.db import utcnow
+
+
+class AccountError(Exception):
+    """A refusal whose message is safe to show to the person asking."""
+
+
+class EmailTaken(AccountError):
+    pass
+
+
+class LoginThrottled(AccountError):
+    pass
+
+
+class InvalidCredentials(AccountError):
+    pass
+
+
+class InvalidResetToken(AccountError):
+    pass
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    max_failures_per_account: int
+    max_failures_per_address: int
+    window: timedelta
+    hash_profile: str
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(db: Session, email: str) -> User | None:
+    return db.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def create_user(
+    db: Session,
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    role: Role,
+    hash_profile: str,
+    phone: str | None = None,
+    date_of_birth: date | None = None,
+) -> User:
+    """Add a user. :raise EmailTaken: the email already has an account."""
+    email = normalise_email(email)
+    if find_user_by_email(db, email) is not None:
+        raise EmailTaken(_EMAIL_TAKEN)
+    user = User(
+        email=email,
+        password_hash=hash_password(password, hash_profile),
+        full_name=full_name.strip(),
+        role=role,
+        phone=(phone or "").strip() or None,
+        date_of_birth=date_of_birth,
+    )
+    db.add(user)
+    try:
+        with db.begin_nested():
+            db.flush()
+    except IntegrityError:
+        # Someone registered the same email between our check and insert.
+        raise EmailTaken(_EMAIL_TAKEN) from None
+    return user
+
+
+_EMAIL_TAKEN = (
+    "An account with this email already exists. Log in, or reset your password "
+    "if you have forgotten it."
+)
+_BAD_LOGIN = "That email and password do not match an account."
+
+
+def authenticate(
+    db: Session, email: str, password: str, ip: str, policy: LoginPolicy
+) -> User:
+    """Check a login and record the attempt.
+
+    Unknown email and wrong password give the same answer and take the same
+    time. :raise LoginThrottled: too many recent failures for the account or
+    the address. :raise InvalidCredentials: anything else that is not a match.
+    """
+    email = normalise_email(email)
+    now = utcnow()
+    if _is_throttled(db, email, ip, now, policy):
+        raise LoginThrottled(
+            "Too many failed attempts. Please wait 15 minutes and try again, "
+            "or reset your password."
+        )
+    user = find_user_by_email(db, email)
+    ok = user is not None and user.active
+    if user is None:
+        burn_time(password, policy.hash_profile)
+    elif not verify_password(user.password_hash, password, policy.hash_profile):
+        ok = False
+    db.add(LoginAttempt(email=email, ip=ip, succeeded=ok, at=now))
+    db.flush()
+    if not ok or user is None:
+        raise InvalidCredentials(_BAD_LOGIN)
+    if needs_rehash(user.password_hash, policy.hash_profile):
+        user.password_hash = hash_password(password, policy.hash_profile)
+    user.last_login_at = now
+    return user
+
+
+def _is_throttled(
+    db: Session, email: str, ip: str, now: datetime, policy: LoginPolicy
+) -> bool:
+    since = now - policy.window
+    last_success = db.scalar(
+        select(func.max(LoginAttempt.at)).where(
+            LoginAttempt.email == email, LoginAttempt.succeeded.is_(True)
+        )
+    )
+    account_since = max(since, last_success) if last_success else since
+    account_failures = _count_failures(db, LoginAttempt.email == email, account_since)
+    address_failures = _count_failures(db, LoginAttempt.ip == ip, since)
+    return (
+        account_failures >= policy.max_failures_per_account
+        or address_failures >= policy.max_failures_per_address
+    )
+
+
+def _count_failures(db: Session, condition: object, since: datetime) -> int:
+    return db.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(condition, LoginAttempt.succeeded.is_(False), LoginAttempt.at > since)
+    ) or 0
+
+
+def end_all_sessions(user: User) -> None:
+    """Invalidate every cookie issued to this user (all devices)."""
+    user.session_version += 1
+
+
+def change_password(user: User, new_password: str, hash_profile: str) -> None:
+    user.password_hash = hash_password(new_password, hash_profile)
+    end_all_sessions(user)
+
+
+def set_active(user: User, active: bool) -> None:
+    user.active = active
+    if not active:
+        end_all_sessions(user)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_reset_token(db: Session, user: User, max_age: timedelta) -> str:
+    """Create a reset token and return it; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    db.add(
+        PasswordResetToken(
+            user_id=user.id,
+            token_hash=_token_hash(token),
+            expires_at=utcnow() + max_age,
+        )
+    )
+    db.flush()
+    return token
+
+
+def user_for_reset_token(db: Session, token: str) -> User:
+    """:raise InvalidResetToken: unknown, used or expired."""
+    row = _usable_token(db, token)
+    user = db.get(User, row.user_id)
+    if user is None or not user.active:
+        raise InvalidResetToken(_BAD_TOKEN)
+    return user
+
+
+def reset_password(db: Session, token: str, new_password: str, profile: str) -> User:
+    """Set a new password with a reset token and spend every open token."""
+    user = user_for_reset_token(db, token)
+    now = utcnow()
+    open_tokens = db.scalars(
+        select(PasswordResetToken).where(
+            PasswordResetToken.user_id == user.id,
+            PasswordResetToken.used_at.is_(None),
+        )
+    )
+    for row in open_tokens:
+        row.used_at = now
+    change_password(user, new_password, profile)
+    db.flush()
+    return user
+
+
+_BAD_TOKEN = (
+    "This password reset link is invalid, has expired or has already been "
+    "used. Please ask for a new one."
+)
+
+
+def _usable_token(db: Session, token: str) -> PasswordResetToken:
+    row = db.scalar(
+        select(PasswordResetToken).where(
+            PasswordResetToken.token_hash == _token_hash(token)
+        )
+    )
+    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+        raise InvalidResetToken(_BAD_TOKEN)
+    return row

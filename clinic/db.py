@@ -1,0 +1,150 @@
+"""Database wiring: declarative base, engine, one session per request.
+
+Whoever opens a session commits it (a view once, or a CLI command); services
+only ``flush``. The teardown handler closes the session, discarding anything
+left uncommitted, so a failed request never half-writes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as UTC on every database.
+
+    SQLite drops offsets silently (pitfalls.md), so values are converted to UTC
+    before they are written and marked UTC again when read. Naive values are
+    refused: they are always a bug.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# Execution option marking a session that will write (see _configure_sqlite).
+WRITE_OPTION = "clinic_write"
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """Make SQLite transactional in the way the booking guarantee needs.
+
+    pysqlite sends BEGIN lazily (only before the first write), so a
+    check-then-insert would read outside the transaction. We take over BEGIN:
+    a session that writes (``WRITE_OPTION``) starts with BEGIN IMMEDIATE, which
+    takes the write lock before its first read, so concurrent writers queue
+    instead of racing (pitfalls.md, "Double booking"); read-only sessions use
+    a plain BEGIN and never block anyone in WAL mode.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            "foreign_keys=ON",
+            "busy_timeout=30000",
+            "synchronous=FULL",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        options = conn.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            from pathlib import Path
+
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["clinic.engine"] = engine
+    app.extensions["clinic.read_sessionmaker"] = sessionmaker(
+        engine, expire_on_commit=False
+    )
+    app.extensions["clinic.sessionmaker"] = sessionmaker(
+        engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
+    )
+    app.teardown_appcontext(_close_session)
+
+
+def new_session(app: Flask | None = None, *, write: bool = True) -> Session:
+    """A session outside a request (CLI commands, mail sender, tests)."""
+    app = app or current_app
+    key = "clinic.sessionmaker" if write else "clinic.read_sessionmaker"
+    factory: sessionmaker[Session] = app.extensions[key]
+    return factory()
+
+
+def get_session() -> Session:
+    """The request's session, opened lazily like flaskr's ``get_db``.
+
+    Requests that may change data get a writing session; GET pages never
+    write (style.md) and get a read session that blocks nobody.
+    """
+    if "db_session" not in g:
+        write = (
+            not has_request_context() or request.method not in READ_ONLY_METHODS
+        )
+        g.db_session = new_session(write=write)
+    return g.db_session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        session.close()

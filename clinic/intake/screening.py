@@ -1,0 +1,1369 @@
+"""Red-flag screening of an intake (screening-rules.md, ruleset 1.0.0).
+
+- §2.3 and §1.4.1-2: `normalise` turns raw JSON answers into `NormalisedAnswers`.
+- §4: `RULES` is the rule table, in §4.4 order, for clinical review.
+- §1.2-1.4: `screen` fires every rule (no short-circuit), takes the most severe
+  outcome, combines exclusions, runs the §5 suggestion and builds the messages.
+- §6: `ADVISORIES` for the therapist, emitted only for bookable outcomes.
+- §3.2: `Clearance` is the pure part of a clinician clearance note; expiry
+  (90 days) and lapse on worse answers are the caller's job.
+
+Pure standard library: callers pass plain values and get frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from clinic.intake import suggest as suggestion
+from clinic.intake.vocabulary import (
+    ALL,
+    FIELDS,
+    NO_DEEP,
+    RULESET_VERSION,
+    TECHNIQUE_KEYS,
+    Field,
+    Kind,
+)
+
+# --- §1.3 thresholds ---
+
+SEVERE_PAIN_MIN = 8
+HIGH_PAIN_VALUE = 7
+MIN_AGE = 18
+REVIEW_AGE = 50
+BP_SYS_MIN = 180
+BP_DIA_MIN = 120
+
+# §3.1: the neutral sentence shown above caution messages.
+CAUTION_HEADING = (
+    "Your therapist will adapt your treatment; some techniques are not suitable for "
+    "you right now."
+)
+caution_heading = CAUTION_HEADING
+
+# §4.2: appended once, last, to refer messages (§1.4.9).
+REFER_FOOTER = (
+    "Once you've been checked, ask them for a short note (or let us contact them) "
+    "confirming massage is OK, then we'll book you in. If things get worse "
+    "(especially bladder, bowel, saddle-area changes or new weakness), seek urgent "
+    "help."
+)
+
+# The §1.3 output keys, in contract order: `to_dict` returns exactly these.
+RESULT_KEYS: tuple[str, ...] = (
+    "ruleset_version",
+    "outcome",
+    "booking_allowed",
+    "therapist_review_required",
+    "fired_rules",
+    "excluded_techniques",
+    "technique_ranking",
+    "top_technique",
+    "suggestion_rules",
+    "advisories",
+    "client_messages",
+    "therapist_notes",
+    "extent_level",
+)
+
+
+class ScreeningInputError(ValueError):
+    """The intake is not a JSON object, so it cannot be screened (§1.4.1)."""
+
+
+class Outcome(StrEnum):
+    """§1.2 outcomes; `severity` orders them and the most severe wins."""
+
+    CLEAR = "clear"
+    CAUTION = "caution"
+    REFER = "refer"
+    URGENT = "urgent"
+
+    @property
+    def severity(self) -> int:
+        return _SEVERITY[self]
+
+    @property
+    def booking_allowed(self) -> bool:
+        return self in (Outcome.CLEAR, Outcome.CAUTION)
+
+
+_SEVERITY = MappingProxyType(
+    {Outcome.CLEAR: 0, Outcome.CAUTION: 1, Outcome.REFER: 2, Outcome.URGENT: 3}
+)
+
+
+def validate_mapping(obj: object) -> Mapping[str, object]:
+    """Return `obj` if it is a mapping of answers (§1.4.1).
+
+    :raise ScreeningInputError: for a list, a string or anything else that is
+        not a JSON object, so callers reject it before screening.
+    """
+    if not isinstance(obj, Mapping):
+        raise ScreeningInputError(
+            f"intake answers must be a JSON object, not {type(obj).__name__}"
+        )
+    return obj
+
+
+# --- §2.2-2.3 normalised answers ---
+
+_EXTENT_LEVEL = MappingProxyType(
+    {"lower_back": 0, "buttock": 1, "thigh": 2, "knee": 3, "calf": 4, "foot": 5}
+)
+
+
+@dataclass(frozen=True)
+class NormalisedAnswers:
+    """Answers after §2.3: `None` is a missing required answer; optional answers
+    already hold their defaults. Derived values of §2.2 are properties."""
+
+    age_years: int | None = None
+    pregnancy: str | None = None
+    pain_score: int | None = None
+    pain_locations: tuple[str, ...] = ()
+    legs_affected: str | None = None
+    pain_duration: str | None = None
+    onset: str = "not_sure"
+    pain_trend: str | None = None
+    symptom_extent_trend: str = "not_sure"
+    suspected_cause: str = "unknown"
+    cause_source: str = "self_reported"
+    clinician_assessed: str | None = None
+    muscle_knots: str = "no"
+    bladder_change: str | None = None
+    bowel_change: str | None = None
+    saddle_numbness: str | None = None
+    leg_weakness: str | None = None
+    leg_numbness: str | None = None
+    one_leg_swollen_warm_red: str | None = None
+    breathless_or_chest_pain: str | None = None
+    fever: str | None = None
+    unexplained_weight_loss: str | None = None
+    night_pain: str | None = None
+    history_of_cancer: str | None = None
+    recent_injury: str | None = None
+    surgery_last_12_weeks: str | None = None
+    blood_pressure_status: str | None = None
+    bp_systolic_mmhg: int | None = None
+    bp_diastolic_mmhg: int | None = None
+    medications: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    # Required fields with no usable answer, for display.
+    missing_fields: tuple[str, ...] = ()
+    # Everything that fires R-UNCONFIRMED: missing required answers, `unsure`
+    # safety answers and multi-selects with unknown items (§1.4.2).
+    unconfirmed_fields: tuple[str, ...] = ()
+
+    @property
+    def has_pain(self) -> bool:
+        return (
+            (self.pain_score is not None and self.pain_score >= 1)
+            or bool(self.pain_locations)
+            or self.legs_affected in ("left", "right", "both")
+        )
+
+    @property
+    def assessed(self) -> bool:
+        # `unsure` and a missing answer both count as not assessed.
+        return self.clinician_assessed == "yes"
+
+    @property
+    def acute(self) -> bool:
+        return self.pain_duration == "less_than_6_weeks"
+
+    @property
+    def chronic(self) -> bool:
+        return self.pain_duration in ("6_to_12_weeks", "more_than_12_weeks")
+
+    @property
+    def bone_fragility(self) -> bool:
+        return (
+            "osteoporosis" in self.conditions
+            or "long_term_oral_steroid" in self.medications
+        )
+
+    @property
+    def bleeding_risk(self) -> bool:
+        # `not_sure` about medicines is read as a blood thinner (§2.3).
+        thinners = {"anticoagulant", "antiplatelet", "not_sure"}
+        return bool(thinners & set(self.medications)) or (
+            "bleeding_disorder" in self.conditions
+        )
+
+    @property
+    def extent_level(self) -> int:
+        return max((_EXTENT_LEVEL[p] for p in self.pain_locations), default=0)
+
+
+def normalise(answers: Mapping[str, object]) -> NormalisedAnswers:
+    """Apply §2.3 and §1.4.1-2 to raw answers; unknown keys are ignored.
+
+    :raise ScreeningInputError: if `answers` is not a mapping.
+    """
+    validate_mapping(answers)
+    values: dict[str, object] = {}
+    missing: list[str] = []
+    unconfirmed: list[str] = []
+    for spec in FIELDS:
+        value, unknown_items = _read(spec, answers.get(spec.key))
+        absent = value is None or value == ()
+        if absent and spec.required:
+            missing.append(spec.key)
+        elif absent:
+            value = spec.default
+        # §1.4.2: unknown items hold booking even when known items remain.
+        held = (absent and spec.required) or unknown_items
+        if held or value in spec.unconfirmed_values:
+            unconfirmed.append(spec.key)
+        values[spec.key] = value
+    return NormalisedAnswers(
+        **values,  # type: ignore[arg-type]
+        missing_fields=tuple(missing),
+        unconfirmed_fields=tuple(unconfirmed),
+    )
+
+
+def _read(spec: Field, raw: object) -> tuple[Any, bool]:
+    """One answer as (value or None when missing/invalid, had unknown items)."""
+    if spec.kind is Kind.INTEGER:
+        return _read_integer(spec, raw), False
+    if spec.kind is Kind.ENUM:
+        # Case-sensitive snake_case; anything else is invalid (§2.3).
+        return (raw if isinstance(raw, str) and raw in spec.values else None), False
+    return _read_multi(spec, raw)
+
+
+def _read_integer(spec: Field, raw: object) -> int | None:
+    # bool is a subclass of int in Python, but JSON true is not a number (§1.4.1).
+    if not isinstance(raw, int) or isinstance(raw, bool):
+        return None
+    assert spec.minimum is not None and spec.maximum is not None
+    return raw if spec.minimum <= raw <= spec.maximum else None
+
+
+def _read_multi(spec: Field, raw: object) -> tuple[tuple[str, ...], bool]:
+    """Known items in vocabulary order, once each, and whether any were unknown.
+
+    Unknown items are dropped but reported, so R-UNCONFIRMED fires while the
+    known items still screen (§1.4.2). A non-array is read as nothing ticked.
+    """
+    if not isinstance(raw, list | tuple):
+        return (), False
+    ticked = {item for item in raw if isinstance(item, str)}
+    unknown = any(not isinstance(item, str) or item not in spec.values for item in raw)
+    known = tuple(value for value in spec.values if value in ticked)
+    if "none" in known and len(known) > 1:
+        # A client who ticks "none" and a real item has that item (§2.3).
+        known = tuple(value for value in known if value != "none")
+    return known, unknown
+
+
+# --- §4 rule table ---
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of §4. Urgent and refer rules exclude ALL while uncleared (§1.4.3).
+
+    `after_clearance` is None for rules a clinician note cannot clear (caution
+    rules, and R-UNCONFIRMED, which needs a completed intake instead).
+    """
+
+    id: str
+    title: str
+    outcome: Outcome
+    condition: Callable[[NormalisedAnswers], bool]
+    client_message: str
+    therapist_rationale: str
+    citation: str
+    excluded: frozenset[str] = frozenset()
+    after_clearance: frozenset[str] | None = None
+    after_clearance_note: str = ""
+
+    @property
+    def clearable(self) -> bool:
+        return self.after_clearance is not None
+
+
+def _urgent(
+    *,
+    id: str,
+    title: str,
+    condition: Callable[[NormalisedAnswers], bool],
+    client: str,
+    therapist: str,
+    citation: str,
+    note: str = "",
+) -> Rule:
+    # §3.2: the default after-clearance exclusion for urgent rules is NO_DEEP.
+    return Rule(
+        id,
+        title,
+        Outcome.URGENT,
+        condition,
+        client,
+        therapist,
+        citation,
+        excluded=ALL,
+        after_clearance=NO_DEEP,
+        after_clearance_note=note,
+    )
+
+
+def _refer(
+    *,
+    id: str,
+    title: str,
+    condition: Callable[[NormalisedAnswers], bool],
+    after: frozenset[str] | None,
+    client: str,
+    therapist: str,
+    citation: str,
+    note: str = "",
+) -> Rule:
+    return Rule(
+        id,
+        title,
+        Outcome.REFER,
+        condition,
+        client,
+        therapist,
+        citation,
+        excluded=ALL,
+        after_clearance=after,
+        after_clearance_note=note,
+    )
+
+
+def _caution(
+    *,
+    id: str,
+    title: str,
+    condition: Callable[[NormalisedAnswers], bool],
+    excluded: frozenset[str],
+    client: str,
+    therapist: str,
+    citation: str,
+) -> Rule:
+    return Rule(
+        id,
+        title,
+        Outcome.CAUTION,
+        condition,
+        client,
+        therapist,
+        citation,
+        excluded=excluded,
+    )
+
+
+def _bilateral_needs_urgent(a: NormalisedAnswers) -> bool:
+    """U-BILATERAL: both legs, and new, unassessed or worsening."""
+    return a.legs_affected == "both" and (
+        not a.assessed
+        or a.acute
+        or a.pain_trend == "worsening"
+        or a.symptom_extent_trend == "moving_down"
+    )
+
+
+def _at_least(value: int | None, threshold: int) -> bool:
+    return value is not None and value >= threshold
+
+
+_NONE: frozenset[str] = frozenset()
+
+# Texts are the spec's, as plain text (markdown emphasis removed). Each rule's
+# condition is written over the normalised answers exactly as §4 states it.
+RULES: tuple[Rule, ...] = (
+    # §4.1 urgent rules: seek care now or today.
+    _urgent(
+        id="U-CES",
+        title="Possible cauda equina syndrome",
+        # §1.4.4: fires whether or not there is pain.
+        condition=lambda a: (
+            "yes" in (a.bladder_change, a.bowel_change, a.saddle_numbness)
+        ),
+        client=(
+            "You've told us about changes in bladder or bowel control, or numbness "
+            "between your legs or around your bottom. Together with back or leg pain, "
+            "these can mean the nerves at the base of the spine are being squeezed, "
+            "which needs checking straight away. Please go to an emergency department "
+            "now or call {emergency_number}. Do not wait to see if it settles. We have "
+            "not booked a massage."
+        ),
+        therapist=(
+            "New bladder or bowel dysfunction or saddle sensory change with back or "
+            "leg pain are CES red flags. The national pathway is immediate "
+            "emergency-department referral for MRI. No single symptom is reliable, and "
+            "clients often don't volunteer these symptoms unless asked. Do not treat "
+            "and do not reassure."
+        ),
+        citation=(
+            "000_eabb878a156cbe20.txt, 004_acd78c244661ae3e.txt; [GIRFT-CES]; "
+            '[NHS-SCI]; [CKS-SCI] "interpreting red flags".'
+        ),
+    ),
+    _urgent(
+        id="U-BILATERAL",
+        title="New, unassessed or worsening symptoms in both legs",
+        condition=_bilateral_needs_urgent,
+        client=(
+            "Pain, tingling or numbness in both legs that is new, getting worse, or "
+            "hasn't been checked by a doctor needs urgent medical assessment today. "
+            "Please go to an emergency department or call {emergency_number}, "
+            "especially if you have any bladder, bowel or saddle-area changes. We have "
+            "not booked a massage."
+        ),
+        therapist=(
+            'Bilateral radicular symptoms are an early CES warning sign (GIRFT: "new '
+            'onset bilateral leg pain"; NHS: "sciatica on both sides", go to A&E). If '
+            "bilateral symptoms are already assessed, chronic and stable, "
+            "C-BILATERAL-KNOWN applies instead."
+        ),
+        citation="[GIRFT-CES]; [NHS-SCI]; [CKS-SCI].",
+    ),
+    _urgent(
+        id="U-NEURO-DEFICIT",
+        title="Significant or progressing leg weakness or numbness",
+        condition=lambda a: (
+            a.leg_weakness == "significant" or a.leg_numbness == "significant"
+        ),
+        client=(
+            "Significant or worsening weakness or numbness in your leg (for example "
+            "your foot dragging, or a leg giving way) should be checked by a doctor "
+            "today. Please contact {urgent_care}, or go to an emergency department if "
+            "it is getting worse quickly or you also have bladder, bowel or "
+            "saddle-area changes. We have not booked a massage."
+        ),
+        therapist=(
+            "The seeds say significant leg weakness or numbness needs immediate "
+            "attention. Guidance treats severe or progressive motor deficit (e.g. foot "
+            "drop) as needing urgent specialist review. Mild, stable tingling is "
+            "common in sciatica and is handled by C-MILD-NEURO."
+        ),
+        citation=(
+            "000_eabb878a156cbe20.txt, 004_acd78c244661ae3e.txt, "
+            "003_eec2c57c668b132c.txt; [CKS-SCI]; [NHS-SCI]."
+        ),
+    ),
+    _urgent(
+        id="U-DVT",
+        title="Possible deep vein thrombosis",
+        condition=lambda a: a.one_leg_swollen_warm_red == "yes",
+        client=(
+            "A swollen, painful, warm or red calf or leg on one side can be a blood "
+            "clot (DVT). Please get medical help today: contact {urgent_care}. If you "
+            "also become breathless or have chest pain, call {emergency_number}. "
+            "Please don't rub or massage the leg. We have not booked a massage."
+        ),
+        therapist=(
+            "The seed describes compression therapy and DVT prevention. A DVT can "
+            "mimic sciatic calf pain, and massage over a suspected clot is a "
+            "recognised contraindication. Suspected DVT needs same-day clinical "
+            "assessment. Never massage a limb with a suspected clot. Compression socks "
+            "are not a test for or treatment of a suspected clot."
+        ),
+        citation="000_eabb878a156cbe20.txt; [NHS-DVT]; [NG158] §1.1; [MAYO]; [NCCIH].",
+        note="no massage of the affected leg until the clinician says so",
+    ),
+    _urgent(
+        id="U-PE",
+        title="Possible pulmonary embolism",
+        condition=lambda a: a.breathless_or_chest_pain == "yes",
+        client=(
+            "Sudden breathlessness, chest pain that is worse when you breathe in, or "
+            "coughing up blood needs emergency care. Call {emergency_number} now. We "
+            "have not booked a massage."
+        ),
+        therapist=(
+            "Possible PE or other cardiorespiratory emergency. This is outside massage "
+            "scope."
+        ),
+        citation="[NHS-DVT]; [NG158].",
+    ),
+    _urgent(
+        id="U-SPINAL-INFECTION",
+        title="Fever with infection risk factors",
+        condition=lambda a: (
+            a.fever == "yes"
+            and (
+                "immunosuppressed" in a.conditions
+                or "injects_drugs" in a.conditions
+                or a.surgery_last_12_weeks == "yes"
+            )
+        ),
+        client=(
+            "Back pain with a fever is more worrying when your immune system is "
+            "weakened, after a recent operation or spinal injection, or if you inject "
+            "drugs. Please get medical help today: contact {urgent_care}, or go to an "
+            "emergency department if you feel very unwell or have new weakness or "
+            "numbness. We have not booked a massage."
+        ),
+        therapist=(
+            "Fever plus immunosuppression, injecting drug use or a recent procedure "
+            "raises the probability of spinal infection (discitis, epidural abscess). "
+            "Guidance says exclude infection. R-FEVER also fires."
+        ),
+        citation="[NG59] rec 1.1.1; [CKS-SCI]; [VERHAGEN16].",
+    ),
+    # §4.2 refer rules: booking blocked until clinician clearance.
+    _refer(
+        id="R-SEVERE-PAIN",
+        title="NPRS 8 to 10",
+        condition=lambda a: _at_least(a.pain_score, SEVERE_PAIN_MIN),
+        after=NO_DEEP,
+        client=(
+            "Your pain is severe right now. Please see your doctor or physiotherapist "
+            "before booking, so the cause and pain relief can be reviewed."
+        ),
+        therapist=(
+            'Both seeds say severe pain needs a professional. A score of 8 or more is "'
+            'severe" on interference-based cut-offs. A score of 7 is severe on other '
+            "schemes, so 7 gives caution, not a block (C-HIGH-PAIN). Firm work is "
+            "likely to flare nerve pain."
+        ),
+        citation="004_acd78c244661ae3e.txt, 001_451ef5fa31b1111c.txt; [BOONSTRA16].",
+    ),
+    _refer(
+        id="R-WORSENING",
+        title="Worsening pain, or symptoms spreading further down the leg",
+        condition=lambda a: (
+            a.pain_trend == "worsening" or a.symptom_extent_trend == "moving_down"
+        ),
+        after=NO_DEEP,
+        client=(
+            "Your pain is getting worse, or reaching further down your leg. That's a "
+            "sign the nerve is more irritated, and it should be checked by a doctor or "
+            "physiotherapist before massage."
+        ),
+        therapist=(
+            "The physio seed says symptoms moving down toward the calf mean the "
+            "condition is worsening. The other seeds say worsening pain needs "
+            "professional review. Peripheralisation is an adverse prognostic sign. "
+            "Progressive neurology is a red flag."
+        ),
+        citation=(
+            "002_1b3cee4fca61ca78.txt, 000_eabb878a156cbe20.txt, "
+            "004_acd78c244661ae3e.txt; [WERNEKE01]; [CKS-SCI]."
+        ),
+    ),
+    _refer(
+        id="R-CANCER-HISTORY",
+        title="History of cancer",
+        condition=lambda a: a.history_of_cancer == "yes",
+        after=NO_DEEP,
+        client=(
+            "Because you've had cancer, we ask that a doctor checks new back or leg "
+            "pain before massage. This is a routine precaution, not a sign that "
+            "something is wrong."
+        ),
+        therapist=(
+            "A past history of cancer is the most informative single red flag for "
+            "spinal malignancy. Guidance also advises no deep pressure near tumour "
+            "sites without medical approval."
+        ),
+        citation="[NG59] rec 1.1.1; [DOWNIE13]; [NCCIH].",
+        note="no pressure over known tumour or treatment sites",
+    ),
+    _refer(
+        id="R-WEIGHT-LOSS",
+        title="Unexplained weight loss",
+        condition=lambda a: a.unexplained_weight_loss == "yes",
+        after=_NONE,
+        client=(
+            "Losing weight without trying, together with back pain, should be checked "
+            "by your doctor before massage."
+        ),
+        therapist=(
+            "Unintentional weight loss is a guideline red flag for malignancy or "
+            "infection. Its diagnostic accuracy on its own is limited."
+        ),
+        citation="[NG59] rec 1.1.1; [VERHAGEN16]; [DOWNIE13].",
+        note="as the note specifies",
+    ),
+    _refer(
+        id="R-NIGHT-PAIN",
+        title="Constant, non-mechanical night pain",
+        condition=lambda a: a.night_pain == "yes",
+        after=_NONE,
+        client=(
+            "Severe, constant pain at night that doesn't ease with any position should "
+            "be checked by your doctor before massage."
+        ),
+        therapist=(
+            "Pain that does not ease at rest or at night is a common guideline red "
+            "flag for tumour or infection. It is non-specific."
+        ),
+        citation="[VERHAGEN16]; [CKS-SCI].",
+        note="as the note specifies",
+    ),
+    _refer(
+        id="R-FEVER",
+        title="Fever or acute infection",
+        condition=lambda a: a.fever == "yes",
+        after=_NONE,
+        client=(
+            "Massage isn't suitable while you have a fever or feel unwell with an "
+            "infection, and back pain with a fever should be checked by a doctor. "
+            "Please see your doctor, and re-book once you've been well for a week."
+        ),
+        therapist=(
+            "Fever or acute systemic infection is a general contraindication to "
+            "massage. Back pain with fever needs infection excluded."
+        ),
+        citation="[NG59] rec 1.1.1; [NHS-FEVER] (38°C); [MAYO]; [BATAVIA04].",
+        note=(
+            "also cleared by a new intake answering fever = no (no fever in the "
+            "last 7 days)"
+        ),
+    ),
+    _refer(
+        id="R-FRACTURE-RISK",
+        title="Fracture risk",
+        condition=lambda a: (
+            a.recent_injury == "major"
+            or (
+                a.bone_fragility and (a.recent_injury == "minor" or a.onset == "sudden")
+            )
+        ),
+        after=NO_DEEP,
+        client=(
+            "Because your pain started after an injury (or suddenly, and you have thin "
+            "bones or take steroid tablets), a doctor should rule out a fracture "
+            "before massage."
+        ),
+        therapist=(
+            "Severe trauma and prolonged corticosteroid use raise the probability of "
+            "vertebral fracture. In osteoporosis, minor trauma or spontaneous sudden "
+            "pain is enough. Massage over a fracture is contraindicated."
+        ),
+        citation="[NG59] rec 1.1.1; [DOWNIE13]; [VERHAGEN16]; [MAYO].",
+    ),
+    _refer(
+        id="R-RECENT-SURGERY",
+        title="Operation or spinal injection in the last 12 weeks",
+        condition=lambda a: a.surgery_last_12_weeks == "yes",
+        after=NO_DEEP,
+        client=(
+            "As you've had an operation or spinal injection in the last 12 weeks, "
+            "please get the OK from your surgeon, doctor or physiotherapist first."
+        ),
+        therapist=(
+            "Recent surgery is a local contraindication and increases clot risk. "
+            "Sources advise 6-12 weeks, depending on the procedure; the conservative "
+            "end is used."
+        ),
+        citation="[BATAVIA04]; [MAYO] (healing wounds); [NCCIH].",
+        note="avoid the surgical or injection site",
+    ),
+    _refer(
+        id="R-HYPERTENSION",
+        title="Uncontrolled or severely raised blood pressure",
+        condition=lambda a: (
+            a.blood_pressure_status == "high_not_controlled"
+            or _at_least(a.bp_systolic_mmhg, BP_SYS_MIN)
+            or _at_least(a.bp_diastolic_mmhg, BP_DIA_MIN)
+        ),
+        after=_NONE,
+        client=(
+            "Your blood pressure needs checking by your doctor or nurse before "
+            "massage. If you have a severe headache, vision changes, chest pain or "
+            "confusion, call {emergency_number}."
+        ),
+        therapist=(
+            "Severe or uncontrolled hypertension is a commonly listed general "
+            "contraindication. 180/120 is NICE's severe (stage 3) threshold. "
+            "Controlled hypertension fires no rule."
+        ),
+        citation="[NG136]; [BATAVIA04].",
+    ),
+    _refer(
+        id="R-PREGNANCY-COMPLICATED",
+        title="Pregnancy with complications",
+        condition=lambda a: a.pregnancy == "yes_with_complications",
+        after=NO_DEEP,
+        client=(
+            "As your pregnancy has complications, please check with your midwife or "
+            "doctor that massage is OK, and bring their note."
+        ),
+        therapist=(
+            "Trials of pregnancy massage excluded complicated pregnancies, so there is "
+            "no safety evidence for them. Mayo lists high-risk pregnancy. "
+            "Pre-eclampsia: see also R-HYPERTENSION."
+        ),
+        citation="[MUELLER21]; [MAYO]; [NCCIH].",
+        note="prenatal positioning",
+    ),
+    _refer(
+        id="R-UNDER-18",
+        title="Under 18",
+        condition=lambda a: a.age_years is not None and a.age_years < MIN_AGE,
+        after=_NONE,
+        client=(
+            "For anyone under 18 we need a parent or guardian's consent and a note "
+            "from a doctor or physiotherapist before booking massage for back or leg "
+            "pain."
+        ),
+        therapist=(
+            "This is a product policy, not a guideline threshold (NG59 covers people "
+            "aged 16 and over). Consent requirements apply, and back pain in young "
+            "people warrants assessment."
+        ),
+        citation="Product policy; [NG59] scope (≥16).",
+        note="as the note specifies, plus documented guardian consent",
+    ),
+    _refer(
+        id="R-AGE-50-UNASSESSED",
+        title="Aged 50 or over and not assessed",
+        condition=lambda a: (
+            _at_least(a.age_years, REVIEW_AGE) and a.has_pain and not a.assessed
+        ),
+        after=_NONE,
+        client=(
+            "For people aged 50 and over, we ask that a doctor or physiotherapist "
+            "checks new back or leg pain before massage. This is a standard "
+            "precaution."
+        ),
+        therapist=(
+            "Older age increases the probability of fracture and, less clearly, of "
+            "malignancy. Many guidelines list age over 50 with a new episode as a red "
+            "flag. Low specificity: this rule will mostly block people with benign "
+            "pain (§9)."
+        ),
+        citation="[DOWNIE13]; [VERHAGEN16].",
+    ),
+    _refer(
+        id="R-PERSISTENT-UNASSESSED",
+        title="Pain for 6 weeks or more, never examined",
+        condition=lambda a: a.has_pain and a.chronic and not a.assessed,
+        after=_NONE,
+        client=(
+            "Your pain has lasted six weeks or more and hasn't been checked yet. A "
+            "doctor or physiotherapist can find the cause and make sure massage is the "
+            "right choice."
+        ),
+        therapist=(
+            'Seed: "For persistent or worsening pain, consulting a healthcare '
+            'professional is necessary to identify the specific cause." Most sciatica '
+            "settles within about 4-6 weeks. NG59 recommends massage only as part of a "
+            "package with exercise, which needs a clinician."
+        ),
+        citation=(
+            "000_eabb878a156cbe20.txt, 001_451ef5fa31b1111c.txt; [NG59] rec 1.2.7."
+        ),
+    ),
+    _refer(
+        id="R-UNCONFIRMED",
+        title="Required safety answers missing or unsure",
+        condition=lambda a: bool(a.unconfirmed_fields),
+        after=None,  # §3.2: needs no note; cleared by completing the intake.
+        client=(
+            "We couldn't confirm some of the safety questions, so we can't book yet. "
+            "Please complete them (or call us and we'll go through them with you). If "
+            "you're unsure about bladder, bowel or saddle-area changes, please speak "
+            "to a doctor today."
+        ),
+        therapist=(
+            "This is the fail-safe default. A red flag cannot be excluded by an "
+            "unanswered or 'unsure' item. Other rules still fire, so an urgent answer "
+            "elsewhere still produces urgent."
+        ),
+        citation=(
+            "Product safety policy; [CKS-SCI] (red flags must be explicitly asked)."
+        ),
+        note="cleared by completing the intake (re-screened), never by a note",
+    ),
+    # §4.3 caution rules: booking allowed, exclusions, therapist must review.
+    _caution(
+        id="C-BLEEDING-RISK",
+        title="Bleeding risk",
+        condition=lambda a: a.bleeding_risk,
+        excluded=NO_DEEP,
+        client=(
+            "Because of your medicine or condition, you bruise more easily, so your "
+            "therapist will use gentle techniques only."
+        ),
+        therapist=(
+            "Avoid forceful or deep tissue work and sustained focal pressure. Use "
+            "light to moderate Swedish only. Check for bruising."
+        ),
+        citation="[NCCIH]; [MAYO].",
+    ),
+    _caution(
+        id="C-PREGNANCY",
+        title="Pregnancy",
+        # §1.4.5: yes_with_complications is R-PREGNANCY-COMPLICATED instead.
+        condition=lambda a: a.pregnancy in ("yes", "not_sure", "yes_with_complications"),
+        excluded=NO_DEEP,
+        client=(
+            "Your therapist will use gentle pregnancy-safe techniques and positions."
+        ),
+        therapist=(
+            "Side-lying or supported positioning; no deep or sustained pressure on the "
+            "legs (VTE risk is raised in pregnancy). Trial evidence covers only ≥12 "
+            "weeks' gestation and uncomplicated pregnancies, so extra care is needed "
+            "in the first trimester (§9). Low back or buttock pain in pregnancy may be "
+            "pelvic girdle pain rather than sciatica."
+        ),
+        citation="[MUELLER21]; [NCCIH].",
+    ),
+    _caution(
+        id="C-BONE-FRAGILITY",
+        title="Bone fragility",
+        condition=lambda a: a.bone_fragility,
+        excluded=NO_DEEP,
+        client="To protect your bones, your therapist will use gentle pressure.",
+        therapist=(
+            "Osteoporosis or long-term oral steroids: no firm or focal pressure over "
+            "the spine, ribs or pelvis. Steroids also thin the skin."
+        ),
+        citation="[MAYO] (severe osteoporosis); [DOWNIE13].",
+    ),
+    _caution(
+        id="C-CLOT-HISTORY",
+        title="Previous blood clot",
+        condition=lambda a: "previous_dvt_or_pe" in a.conditions,
+        excluded=NO_DEEP,
+        client=(
+            "Because you've had a blood clot before, your therapist will use gentle "
+            "techniques on your legs."
+        ),
+        therapist=(
+            "No deep or sustained pressure on the lower limbs. Re-check the U-DVT "
+            "question verbally at every visit."
+        ),
+        citation="000_eabb878a156cbe20.txt; [NHS-DVT]; [MAYO].",
+    ),
+    _caution(
+        id="C-LOCAL-AVOID",
+        title="Skin problem or varicose veins in the treatment area",
+        condition=lambda a: (
+            "skin_problem_in_treatment_area" in a.conditions
+            or "varicose_veins" in a.conditions
+        ),
+        excluded=_NONE,
+        client="Your therapist will avoid the affected area of skin or veins.",
+        therapist=(
+            "This is a local contraindication: do not massage over broken, infected or "
+            "inflamed skin or over varicosities. The rest of the treatment can "
+            "proceed. If the skin is hot, red, spreading and one-sided on the leg, ask "
+            "the U-DVT question again."
+        ),
+        citation="[NCCIH] (weak skin/wounds); [MAYO]; [BATAVIA04].",
+    ),
+    _caution(
+        id="C-HIGH-PAIN",
+        title="NPRS exactly 7",
+        condition=lambda a: a.pain_score == HIGH_PAIN_VALUE,
+        excluded=NO_DEEP,
+        client=(
+            "As your pain is quite high today, your therapist will keep the pressure "
+            "gentle."
+        ),
+        therapist=(
+            "The seed says firm pressure flares nerve pain, and a score of 7 is "
+            '"severe" in some schemes. Start gently and stop if symptoms spread down '
+            "the leg."
+        ),
+        citation="002_1b3cee4fca61ca78.txt; [BOONSTRA16].",
+    ),
+    _caution(
+        id="C-SPONDYLOLISTHESIS",
+        title="Spondylolisthesis",
+        condition=lambda a: a.suspected_cause == "spondylolisthesis",
+        excluded=frozenset({"deep_tissue"}),
+        client="Your therapist will avoid deep pressure on your lower back.",
+        therapist=(
+            "The slipped segment narrows the nerve exit. Avoid deep sustained pressure "
+            "over the lumbar spine and prolonged prone extension positions. This is "
+            "expert-opinion caution (§9)."
+        ),
+        citation="000_eabb878a156cbe20.txt, 003_eec2c57c668b132c.txt; [BATAVIA04].",
+    ),
+    _caution(
+        id="C-MILD-NEURO",
+        title="Mild, stable weakness or tingling",
+        condition=lambda a: (
+            a.leg_weakness == "mild" or a.leg_numbness == "tingling_or_patchy"
+        ),
+        excluded=frozenset({"deep_tissue"}),
+        client=(
+            "Your therapist will adjust pressure around the areas where you have "
+            "tingling or weakness."
+        ),
+        therapist=(
+            "The nerve is irritated, and altered sensation makes the client's feedback "
+            "on pressure unreliable. Avoid deep pressure along the nerve path. "
+            "Re-check for progression at each visit: if it has become significant or "
+            "is getting worse, that is U-NEURO-DEFICIT."
+        ),
+        citation="003_eec2c57c668b132c.txt, 002_1b3cee4fca61ca78.txt.",
+    ),
+    _caution(
+        id="C-BILATERAL-KNOWN",
+        title="Two-leg symptoms already assessed, chronic and not worsening",
+        condition=lambda a: (
+            a.legs_affected == "both" and not _bilateral_needs_urgent(a)
+        ),
+        excluded=_NONE,
+        client=(
+            "Your therapist will check a few safety questions with you at each visit."
+        ),
+        therapist=(
+            "Bilateral symptoms have been assessed (e.g. known stenosis). Re-ask the "
+            "CES questions (bladder, bowel, saddle) verbally before every session."
+        ),
+        citation="[GIRFT-CES]; [CKS-SCI].",
+    ),
+)
+RULES_BY_ID: MappingProxyType[str, Rule] = MappingProxyType({r.id: r for r in RULES})
+RULE_IDS: tuple[str, ...] = tuple(r.id for r in RULES)
+CLEARABLE_RULE_IDS: frozenset[str] = frozenset(r.id for r in RULES if r.clearable)
+
+
+def rule(rule_id: str) -> Rule:
+    """The rule with this id; raises KeyError for an unknown id."""
+    return RULES_BY_ID[rule_id]
+
+
+# --- §6 advisories ---
+
+
+@dataclass(frozen=True)
+class Advisory:
+    """A therapist advisory (§6). It never changes the outcome.
+
+    `condition` is None for reference text that is never emitted (§1.4.8).
+    """
+
+    id: str
+    when: str
+    text: str
+    citation: str
+    condition: Callable[[NormalisedAnswers], bool] | None
+
+
+_LEG_LOCATIONS = frozenset({"thigh", "knee", "calf", "foot"})
+
+ADVISORIES: tuple[Advisory, ...] = (
+    Advisory(
+        id="A-NO-HAMSTRING-STRETCH",
+        when="legs_affected != none, or any of thigh/knee/calf/foot in pain_locations",
+        text=(
+            "No passive hamstring stretching or straight-leg stretch positions. Treat "
+            "hamstrings in a shortened (not stretched) position. Don't give \"stretch "
+            'your hamstrings" homework.'
+        ),
+        citation="002_1b3cee4fca61ca78.txt",
+        condition=lambda a: (
+            a.legs_affected != "none" or bool(_LEG_LOCATIONS & set(a.pain_locations))
+        ),
+    ),
+    Advisory(
+        id="A-GENTLE-FIRST",
+        when="has_pain",
+        text=(
+            "Start gentle and titrate to feedback: \"Too gentle and it's ineffective, "
+            "but too firm and it'll flare it up\". Serious massage harms mostly come "
+            "from excessive pressure."
+        ),
+        citation="002_1b3cee4fca61ca78.txt; [MAYO]; [ERNST03]",
+        condition=lambda a: a.has_pain,
+    ),
+    Advisory(
+        id="A-NERVE-DOMINANT",
+        when="calf or foot in pain_locations",
+        text=(
+            "The pattern extends below the knee and is nerve-dominant. Avoid sustained "
+            "pressure along the sciatic nerve path (deep buttock, mid-posterior "
+            "thigh)."
+        ),
+        citation="002_1b3cee4fca61ca78.txt",
+        condition=lambda a: "calf" in a.pain_locations or "foot" in a.pain_locations,
+    ),
+    Advisory(
+        id="A-SEDATING-MEDS",
+        when="nerve_pain_medicine or opioid_painkiller in medications",
+        text=(
+            "These can cause drowsiness or dizziness and blunt pain feedback. Use "
+            "moderate pressure and take care on getting up."
+        ),
+        citation="clinical judgement (§9)",
+        condition=lambda a: (
+            "nerve_pain_medicine" in a.medications
+            or "opioid_painkiller" in a.medications
+        ),
+    ),
+    Advisory(
+        id="A-COMPRESSION-SOCKS",
+        when="always available as a talking point",
+        text=(
+            "Compression socks don't treat the cause of sciatica; at most they give "
+            "indirect comfort. New one-sided swelling → ask the U-DVT question again."
+        ),
+        citation="000_eabb878a156cbe20.txt, 001_451ef5fa31b1111c.txt",
+        condition=None,
+    ),
+    Advisory(
+        id="A-BP-UNKNOWN",
+        when="blood_pressure_status == not_sure",
+        text=(
+            "Offer a BP reading with a validated device if the clinic has one. Enter "
+            "it into bp_* and re-screen."
+        ),
+        citation="[NG136]",
+        condition=lambda a: a.blood_pressure_status == "not_sure",
+    ),
+    Advisory(
+        id="A-CENTRALISING",
+        when="symptom_extent_trend == moving_up",
+        text="Log as improving (centralisation) and keep the current approach.",
+        citation="002_1b3cee4fca61ca78.txt; [WERNEKE01]",
+        condition=lambda a: a.symptom_extent_trend == "moving_up",
+    ),
+)
+ADVISORIES_BY_ID: MappingProxyType[str, Advisory] = MappingProxyType(
+    {adv.id: adv for adv in ADVISORIES}
+)
+
+
+def advisory(advisory_id: str) -> Advisory:
+    """The advisory with this id; raises KeyError for an unknown id."""
+    return ADVISORIES_BY_ID[advisory_id]
+
+
+# --- §3.2 clearance ---
+
+
+@dataclass(frozen=True)
+class Clearance:
+    """The pure part of a clinician clearance note (§3.2).
+
+    The caller passes only notes that are still active (within 90 days and not
+    lapsed because the answers got worse). `excluded`, when given, replaces the
+    rules' after-clearance exclusions. Urgent rules count as cleared only when
+    the note states that urgent or emergency assessment took place.
+    :raise ValueError: for unknown rule ids or techniques, or a note that would
+        exclude swedish (a bookable client always keeps swedish, §1.1).
+    """
+
+    rule_ids: frozenset[str]
+    excluded: frozenset[str] | None = None
+    urgent_assessed: bool = False
+
+    def __post_init__(self) -> None:
+        # Accept any iterable of ids, but store frozensets so notes stay hashable.
+        object.__setattr__(self, "rule_ids", frozenset(self.rule_ids))
+        if self.excluded is not None:
+            object.__setattr__(self, "excluded", frozenset(self.excluded))
+        unknown = self.rule_ids - set(RULE_IDS)
+        if unknown:
+            raise ValueError(f"unknown rule ids in clearance: {sorted(unknown)}")
+        if self.excluded is not None:
+            _check_clearance_exclusions(self.excluded)
+
+    def covers(self, candidate: Rule) -> bool:
+        """Whether this note clears `rule` (never R-UNCONFIRMED or caution rules)."""
+        if not candidate.clearable or candidate.id not in self.rule_ids:
+            return False
+        return candidate.outcome is not Outcome.URGENT or self.urgent_assessed
+
+
+def _check_clearance_exclusions(excluded: frozenset[str]) -> None:
+    unknown = excluded - set(TECHNIQUE_KEYS)
+    if unknown:
+        raise ValueError(f"unknown techniques in clearance: {sorted(unknown)}")
+    if "swedish" in excluded:
+        raise ValueError(
+            "a clearance note cannot exclude swedish; record no clearance instead"
+        )
+
+
+def _cleared_exclusions(
+    fired: tuple[Rule, ...], clearances: tuple[Clearance, ...]
+) -> dict[str, frozenset[str]]:
+    """Rule id -> after-clearance exclusions for each fired rule a note clears.
+
+    Several notes covering one rule combine by union, the conservative reading.
+    """
+    cleared: dict[str, frozenset[str]] = {}
+    for fired_rule in fired:
+        notes = [note for note in clearances if note.covers(fired_rule)]
+        if notes:
+            cleared[fired_rule.id] = frozenset().union(
+                *(_note_exclusions(note, fired_rule) for note in notes)
+            )
+    return cleared
+
+
+def _note_exclusions(note: Clearance, cleared_rule: Rule) -> frozenset[str]:
+    if note.excluded is not None:
+        return note.excluded
+    assert cleared_rule.after_clearance is not None
+    return cleared_rule.after_clearance
+
+
+# --- §1.3 result ---
+
+
+@dataclass(frozen=True)
+class ScreeningResult:
+    """Every field of the §1.3 contract, plus extras the app needs.
+
+    Extras: `cleared_rules` (fired rules a clearance downgraded to caution),
+    `clearance_lapsed` (an uncleared urgent rule voided the notes, §3.2),
+    `suggestion_reason`, and the fields that were missing or unconfirmed.
+    """
+
+    ruleset_version: str
+    outcome: Outcome
+    booking_allowed: bool
+    therapist_review_required: bool
+    fired_rules: tuple[str, ...]
+    excluded_techniques: tuple[str, ...]
+    technique_ranking: tuple[str, ...]
+    top_technique: str | None
+    suggestion_rules: tuple[str, ...]
+    advisories: tuple[str, ...]
+    client_messages: tuple[str, ...]
+    therapist_notes: tuple[str, ...]
+    extent_level: int
+    cleared_rules: tuple[str, ...] = ()
+    clearance_lapsed: bool = False
+    suggestion_reason: str = ""
+    unconfirmed_fields: tuple[str, ...] = ()
+    missing_fields: tuple[str, ...] = ()
+
+    @property
+    def client_heading(self) -> str:
+        """The §3.1 neutral sentence shown above caution messages, else ""."""
+        return CAUTION_HEADING if self.outcome is Outcome.CAUTION else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Exactly the §1.3 keys, JSON-serialisable (CLI, held-out evaluation)."""
+        return {key: _plain(getattr(self, key)) for key in RESULT_KEYS}
+
+    def to_record(self) -> dict[str, Any]:
+        """Every field, JSON-serialisable, for immutable storage (§8)."""
+        return {key: _plain(getattr(self, key)) for key in _RECORD_KEYS}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> ScreeningResult:
+        """Rebuild a result stored with `to_record` (or `to_dict`).
+
+        :raise KeyError: if a §1.3 key is absent.
+        :raise ValueError: if the outcome is not one of the four.
+        """
+        values = {key: record[key] for key in RESULT_KEYS}
+        values.update({key: record[key] for key in _EXTRA_KEYS if key in record})
+        values["outcome"] = Outcome(values["outcome"])
+        for key, value in values.items():
+            if isinstance(value, list):
+                values[key] = tuple(value)
+        return cls(**values)
+
+
+_EXTRA_KEYS: tuple[str, ...] = (
+    "cleared_rules",
+    "clearance_lapsed",
+    "suggestion_reason",
+    "unconfirmed_fields",
+    "missing_fields",
+)
+_RECORD_KEYS: tuple[str, ...] = RESULT_KEYS + _EXTRA_KEYS
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Outcome):
+        return value.value
+    return value
+
+
+def blocks_booking(result: ScreeningResult) -> bool:
+    """True for urgent and refer results (§1.2)."""
+    return not result.booking_allowed
+
+
+# --- §1.2 evaluation ---
+
+
+def screen(
+    answers: Mapping[str, object],
+    *,
+    emergency_number: str,
+    urgent_care: str,
+    clearances: Sequence[Clearance] = (),
+) -> ScreeningResult:
+    """Screen one intake (§1.2) and return the §1.3 result.
+
+    `emergency_number` and `urgent_care` fill the message placeholders from
+    the clinic's locale settings; `clearances` are the client's active notes.
+    :raise ScreeningInputError: if `answers` is not a mapping.
+    """
+    normalised = normalise(answers)
+    # Every rule is evaluated, with no short-circuit, so the audit shows all reasons.
+    fired = tuple(r for r in RULES if r.condition(normalised))
+    cleared = _cleared_exclusions(fired, tuple(clearances))
+    lapsed = bool(clearances) and any(
+        r.outcome is Outcome.URGENT and r.id not in cleared for r in fired
+    )
+    if lapsed:
+        # §3.2: a new urgent rule makes every clearance lapse.
+        cleared = {}
+    effective = {r.id: Outcome.CAUTION if r.id in cleared else r.outcome for r in fired}
+    outcome = max(effective.values(), key=_severity, default=Outcome.CLEAR)
+    excluded = _excluded(outcome, fired, cleared)
+    pick = (
+        suggestion.suggest(
+            normalised.suspected_cause,
+            normalised.muscle_knots,
+            normalised.acute,
+            excluded,
+        )
+        if outcome.booking_allowed
+        else suggestion.blocked()
+    )
+    return ScreeningResult(
+        ruleset_version=RULESET_VERSION,
+        outcome=outcome,
+        booking_allowed=outcome.booking_allowed,
+        therapist_review_required=outcome is Outcome.CAUTION,
+        fired_rules=tuple(r.id for r in fired),
+        excluded_techniques=tuple(sorted(excluded)),
+        technique_ranking=pick.ranking,
+        top_technique=pick.top,
+        suggestion_rules=pick.suggestion_rules,
+        advisories=_advisories(normalised) if outcome.booking_allowed else (),
+        client_messages=_client_messages(
+            outcome, fired, cleared, emergency_number, urgent_care
+        ),
+        therapist_notes=tuple(_therapist_note(r, cleared) for r in fired),
+        extent_level=normalised.extent_level,
+        cleared_rules=tuple(r.id for r in fired if r.id in cleared),
+        clearance_lapsed=lapsed,
+        suggestion_reason=pick.reason,
+        unconfirmed_fields=normalised.unconfirmed_fields,
+        missing_fields=normalised.missing_fields,
+    )
+
+
+def _severity(outcome: Outcome) -> int:
+    return outcome.severity
+
+
+def _excluded(
+    outcome: Outcome, fired: tuple[Rule, ...], cleared: dict[str, frozenset[str]]
+) -> frozenset[str]:
+    """§1.2 step 4: ALL when blocked, else the union over the fired rules.
+
+    Caution rules keep their own exclusions; cleared rules bring their
+    after-clearance ones (§3.2).
+    """
+    if not outcome.booking_allowed:
+        return ALL
+    return frozenset().union(*(cleared.get(r.id, r.excluded) for r in fired))
+
+
+def _advisories(normalised: NormalisedAnswers) -> tuple[str, ...]:
+    return tuple(
+        adv.id
+        for adv in ADVISORIES
+        if adv.condition is not None and adv.condition(normalised)
+    )
+
+
+def _client_messages(
+    outcome: Outcome,
+    fired: tuple[Rule, ...],
+    cleared: dict[str, frozenset[str]],
+    emergency_number: str,
+    urgent_care: str,
+) -> tuple[str, ...]:
+    """§1.4.9: messages of the rules at the final severity, in fired order.
+
+    Urgent text is never diluted with lower-severity text. A cleared rule's
+    message asked the client to get checked, which has happened, so it is
+    not shown. The refer footer is added once, last, unless R-UNCONFIRMED is
+    the only refer rule (completing the intake needs no clinician note).
+    """
+    final = [r for r in fired if r.outcome is outcome and r.id not in cleared]
+    texts = [r.client_message for r in final]
+    if outcome is Outcome.REFER and any(r.id != "R-UNCONFIRMED" for r in final):
+        texts.append(REFER_FOOTER)
+    return tuple(
+        text.replace("{emergency_number}", emergency_number).replace(
+            "{urgent_care}", urgent_care
+        )
+        for text in texts
+    )
+
+
+def _therapist_note(fired_rule: Rule, cleared: dict[str, frozenset[str]]) -> str:
+    """§1.4.10: the rationale prefixed with the rule id; cleared rules say so."""
+    note = f"{fired_rule.id}: {fired_rule.therapist_rationale}"
+    if fired_rule.id in cleared:
+        restriction = _with_note(
+            cleared[fired_rule.id], fired_rule.after_clearance_note
+        )
+        note += (
+            f" [Cleared by a clinician note; now a caution. Excluded: {restriction}.]"
+        )
+    return note
+
+
+# --- review helpers (flask clinic rules) ---
+
+
+class RuleRow(NamedTuple):
+    id: str
+    outcome: str
+    excluded: str
+    after_clearance: str
+    citation: str
+
+
+def format_exclusions(excluded: frozenset[str] | None) -> str:
+    """Name the §1.1 sets (ALL, NO_DEEP) and spell out anything else."""
+    if excluded is None:
+        return "-"
+    if excluded == ALL:
+        return "ALL"
+    if excluded == NO_DEEP:
+        return "NO_DEEP"
+    return ", ".join(sorted(excluded)) or "none"
+
+
+def rules_table() -> tuple[RuleRow, ...]:
+    """One row per screening rule in §4.4 order, for clinical review."""
+    return tuple(
+        RuleRow(
+            r.id,
+            r.outcome.value,
+            format_exclusions(r.excluded),
+            _after_clearance_text(r),
+            r.citation,
+        )
+        for r in RULES
+    )
+
+
+def _after_clearance_text(r: Rule) -> str:
+    if r.outcome is Outcome.CAUTION:
+        return "-"
+    if r.after_clearance is None:
+        return r.after_clearance_note
+    return _with_note(r.after_clearance, r.after_clearance_note)
+
+
+def _with_note(excluded: frozenset[str], note: str) -> str:
+    text = format_exclusions(excluded)
+    return f"{text}; {note}" if note else text

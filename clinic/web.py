@@ -1,0 +1,39 @@
+"""Small helpers the views share: the acting user, committing, sending."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_login import current_user
+from sqlalchemy.orm import Session
+
+from clinic.audit.services import Actor
+from clinic.mail.sender import backend_for, deliver_due
+from clinic.mail.services import QUEUED_KEY
+
+
+def client_ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+def actor() -> Actor:
+    user = current_user if current_user.is_authenticated else None
+    return Actor(user=user, ip=client_ip())  # type: ignore[arg-type]
+
+
+def commit(db: Session) -> None:
+    """Commit the request's work once, then send the mail it queued.
+
+    Sending happens after the commit so no mail ever describes a change that
+    was rolled back. A failed send stays in the outbox for the cron sender.
+    """
+    queued = db.info.pop(QUEUED_KEY, [])
+    db.commit()
+    if queued and current_app.config["MAIL_SEND_ON_COMMIT"]:
+        config = current_app.config
+        factory = current_app.extensions["clinic.sessionmaker"]
+        deliver_due(factory, backend_for(config), config, only=queued)
+
+
+def rollback(db: Session) -> None:
+    db.info.pop(QUEUED_KEY, None)
+    db.rollback()
