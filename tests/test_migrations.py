@@ -1,0 +1,43 @@
+"""The schema comes only from the migrations; they must match the models."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, text
+
+import clinic.models  # noqa: F401
+from clinic.db import Base
+from clinic.migrate import alembic_config
+
+
+def _url(migrated_database: str) -> str:
+    if "://" in migrated_database:
+        return migrated_database
+    return f"sqlite:///{migrated_database}"
+
+
+def test_models_and_migrations_agree(migrated_database: str) -> None:
+    engine = create_engine(_url(migrated_database))
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "render_as_batch": True}
+        )
+        differences = compare_metadata(context, Base.metadata)
+    engine.dispose()
+    assert differences == [], "run alembic revision --autogenerate and edit it"
+
+
+def test_migrations_form_one_line_of_history() -> None:
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert len(script.get_heads()) == 1
+
+
+def test_database_is_at_head(migrated_database: str) -> None:
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    engine = create_engine(_url(migrated_database))
+    with engine.connect() as conn:
+        current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    engine.dispose()
+    assert current == script.get_current_head()
