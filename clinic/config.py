@@ -68,6 +68,11 @@ class Defaults:
     LOGIN_MAX_FAILURES_PER_ADDRESS = 20
     LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
     CLEARANCE_VALID_DAYS = 90
+    # Booking policy defaults; admins change them in the app.
+    MIN_NOTICE_MINUTES = 120
+    HORIZON_DAYS = 56
+    CANCEL_CUTOFF_HOURS = 24
+    SLOT_STEP_MINUTES = 15
     PREFERRED_URL_SCHEME = "https"
     SERVER_NAME: str | None = None
     # Number of reverse proxies in front of the app whose X-Forwarded-* to trust.

@@ -2,15 +2,38 @@
 
 from clinic.accounts.models import LoginAttempt, PasswordResetToken, Role, User
 from clinic.audit.models import AuditEvent
+from clinic.booking.models import (
+    Booking,
+    Closure,
+    Room,
+    Service,
+    Therapist,
+    TherapistTechnique,
+    TimeOff,
+    WorkingHours,
+)
+from clinic.intake.models import Acknowledgement, Clearance, Intake, Screening
 from clinic.mail.models import OutboxMessage
 from clinic.settings.models import ClinicSettings
 
 __all__ = [
+    "Acknowledgement",
     "AuditEvent",
+    "Booking",
+    "Clearance",
     "ClinicSettings",
+    "Closure",
+    "Intake",
     "LoginAttempt",
     "OutboxMessage",
     "PasswordResetToken",
     "Role",
+    "Room",
+    "Screening",
+    "Service",
+    "Therapist",
+    "TherapistTechnique",
+    "TimeOff",
     "User",
+    "WorkingHours",
 ]

@@ -113,7 +113,12 @@ class BookingPolicy:
 
 @dataclass(frozen=True, slots=True)
 class Slot:
-    """A bookable time: start/end in UTC, local_* in the clinic's zone."""
+    """A bookable time: start/end in UTC, local_* in the clinic's zone.
+
+    Compare and store ``start``/``end``: under PEP 495 a local time in a repeated
+    hour never equals a datetime in another zone, so ``local_start == start`` can
+    be False, and same-zone subtraction of local_* uses wall clocks.
+    """
 
     start: datetime
     end: datetime
@@ -422,7 +427,7 @@ def free_slots(
                     slots.append(_slot(rules, start, ambiguous, placed))
     # A repeated hour yields each wall time's two instants together: put the
     # second occurrences back in real-time order.
-    pass
+    slots.sort(key=attrgetter("start"))
     return slots
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -291,76 +292,11 @@ class Rule:
         return self.after_clearance is not None
 
 
-def _urgent(
-    *,
-    id: str,
-    title: str,
-    condition: Callable[[NormalisedAnswers], bool],
-    client: str,
-    therapist: str,
-    citation: str,
-    note: str = "",
-) -> Rule:
-    # §3.2: the default after-clearance exclusion for urgent rules is NO_DEEP.
-    return Rule(
-        id,
-        title,
-        Outcome.URGENT,
-        condition,
-        client,
-        therapist,
-        citation,
-        excluded=ALL,
-        after_clearance=NO_DEEP,
-        after_clearance_note=note,
-    )
-
-
-def _refer(
-    *,
-    id: str,
-    title: str,
-    condition: Callable[[NormalisedAnswers], bool],
-    after: frozenset[str] | None,
-    client: str,
-    therapist: str,
-    citation: str,
-    note: str = "",
-) -> Rule:
-    return Rule(
-        id,
-        title,
-        Outcome.REFER,
-        condition,
-        client,
-        therapist,
-        citation,
-        excluded=ALL,
-        after_clearance=after,
-        after_clearance_note=note,
-    )
-
-
-def _caution(
-    *,
-    id: str,
-    title: str,
-    condition: Callable[[NormalisedAnswers], bool],
-    excluded: frozenset[str],
-    client: str,
-    therapist: str,
-    citation: str,
-) -> Rule:
-    return Rule(
-        id,
-        title,
-        Outcome.CAUTION,
-        condition,
-        client,
-        therapist,
-        citation,
-        excluded=excluded,
-    )
+# Urgent and refer rules exclude ALL while uncleared (§1.2, §1.4.3); the
+# default after-clearance exclusion for urgent rules is NO_DEEP (§3.2).
+_urgent = partial(Rule, outcome=Outcome.URGENT, excluded=ALL, after_clearance=NO_DEEP)
+_refer = partial(Rule, outcome=Outcome.REFER, excluded=ALL)
+_caution = partial(Rule, outcome=Outcome.CAUTION)
 
 
 def _bilateral_needs_urgent(a: NormalisedAnswers) -> bool:
@@ -390,7 +326,7 @@ RULES: tuple[Rule, ...] = (
         condition=lambda a: (
             "yes" in (a.bladder_change, a.bowel_change, a.saddle_numbness)
         ),
-        client=(
+        client_message=(
             "You've told us about changes in bladder or bowel control, or numbness "
             "between your legs or around your bottom. Together with back or leg pain, "
             "these can mean the nerves at the base of the spine are being squeezed, "
@@ -398,7 +334,7 @@ RULES: tuple[Rule, ...] = (
             "now or call {emergency_number}. Do not wait to see if it settles. We have "
             "not booked a massage."
         ),
-        therapist=(
+        therapist_rationale=(
             "New bladder or bowel dysfunction or saddle sensory change with back or "
             "leg pain are CES red flags. The national pathway is immediate "
             "emergency-department referral for MRI. No single symptom is reliable, and "
@@ -414,14 +350,14 @@ RULES: tuple[Rule, ...] = (
         id="U-BILATERAL",
         title="New, unassessed or worsening symptoms in both legs",
         condition=_bilateral_needs_urgent,
-        client=(
+        client_message=(
             "Pain, tingling or numbness in both legs that is new, getting worse, or "
             "hasn't been checked by a doctor needs urgent medical assessment today. "
             "Please go to an emergency department or call {emergency_number}, "
             "especially if you have any bladder, bowel or saddle-area changes. We have "
             "not booked a massage."
         ),
-        therapist=(
+        therapist_rationale=(
             'Bilateral radicular symptoms are an early CES warning sign (GIRFT: "new '
             'onset bilateral leg pain"; NHS: "sciatica on both sides", go to A&E). If '
             "bilateral symptoms are already assessed, chronic and stable, "
@@ -435,14 +371,14 @@ RULES: tuple[Rule, ...] = (
         condition=lambda a: (
             a.leg_weakness == "significant" or a.leg_numbness == "significant"
         ),
-        client=(
+        client_message=(
             "Significant or worsening weakness or numbness in your leg (for example "
             "your foot dragging, or a leg giving way) should be checked by a doctor "
             "today. Please contact {urgent_care}, or go to an emergency department if "
             "it is getting worse quickly or you also have bladder, bowel or "
             "saddle-area changes. We have not booked a massage."
         ),
-        therapist=(
+        therapist_rationale=(
             "The seeds say significant leg weakness or numbness needs immediate "
             "attention. Guidance treats severe or progressive motor deficit (e.g. foot "
             "drop) as needing urgent specialist review. Mild, stable tingling is "
@@ -457,13 +393,13 @@ RULES: tuple[Rule, ...] = (
         id="U-DVT",
         title="Possible deep vein thrombosis",
         condition=lambda a: a.one_leg_swollen_warm_red == "yes",
-        client=(
+        client_message=(
             "A swollen, painful, warm or red calf or leg on one side can be a blood "
             "clot (DVT). Please get medical help today: contact {urgent_care}. If you "
             "also become breathless or have chest pain, call {emergency_number}. "
             "Please don't rub or massage the leg. We have not booked a massage."
         ),
-        therapist=(
+        therapist_rationale=(
             "The seed describes compression therapy and DVT prevention. A DVT can "
             "mimic sciatic calf pain, and massage over a suspected clot is a "
             "recognised contraindication. Suspected DVT needs same-day clinical "
@@ -471,18 +407,20 @@ RULES: tuple[Rule, ...] = (
             "are not a test for or treatment of a suspected clot."
         ),
         citation="000_eabb878a156cbe20.txt; [NHS-DVT]; [NG158] §1.1; [MAYO]; [NCCIH].",
-        note="no massage of the affected leg until the clinician says so",
+        after_clearance_note=(
+            "no massage of the affected leg until the clinician says so"
+        ),
     ),
     _urgent(
         id="U-PE",
         title="Possible pulmonary embolism",
         condition=lambda a: a.breathless_or_chest_pain == "yes",
-        client=(
+        client_message=(
             "Sudden breathlessness, chest pain that is worse when you breathe in, or "
             "coughing up blood needs emergency care. Call {emergency_number} now. We "
             "have not booked a massage."
         ),
-        therapist=(
+        therapist_rationale=(
             "Possible PE or other cardiorespiratory emergency. This is outside massage "
             "scope."
         ),
@@ -499,14 +437,14 @@ RULES: tuple[Rule, ...] = (
                 or a.surgery_last_12_weeks == "yes"
             )
         ),
-        client=(
+        client_message=(
             "Back pain with a fever is more worrying when your immune system is "
             "weakened, after a recent operation or spinal injection, or if you inject "
             "drugs. Please get medical help today: contact {urgent_care}, or go to an "
             "emergency department if you feel very unwell or have new weakness or "
             "numbness. We have not booked a massage."
         ),
-        therapist=(
+        therapist_rationale=(
             "Fever plus immunosuppression, injecting drug use or a recent procedure "
             "raises the probability of spinal infection (discitis, epidural abscess). "
             "Guidance says exclude infection. R-FEVER also fires."
@@ -518,14 +456,14 @@ RULES: tuple[Rule, ...] = (
         id="R-SEVERE-PAIN",
         title="NPRS 8 to 10",
         condition=lambda a: _at_least(a.pain_score, SEVERE_PAIN_MIN),
-        after=NO_DEEP,
-        client=(
+        after_clearance=NO_DEEP,
+        client_message=(
             "Your pain is severe right now. Please see your doctor or physiotherapist "
             "before booking, so the cause and pain relief can be reviewed."
         ),
-        therapist=(
-            'Both seeds say severe pain needs a professional. A score of 8 or more is "'
-            'severe" on interference-based cut-offs. A score of 7 is severe on other '
+        therapist_rationale=(
+            "Both seeds say severe pain needs a professional. A score of 8 or more is "
+            '"severe" on interference-based cut-offs. A score of 7 is severe on other '
             "schemes, so 7 gives caution, not a block (C-HIGH-PAIN). Firm work is "
             "likely to flare nerve pain."
         ),
@@ -537,13 +475,13 @@ RULES: tuple[Rule, ...] = (
         condition=lambda a: (
             a.pain_trend == "worsening" or a.symptom_extent_trend == "moving_down"
         ),
-        after=NO_DEEP,
-        client=(
+        after_clearance=NO_DEEP,
+        client_message=(
             "Your pain is getting worse, or reaching further down your leg. That's a "
             "sign the nerve is more irritated, and it should be checked by a doctor or "
             "physiotherapist before massage."
         ),
-        therapist=(
+        therapist_rationale=(
             "The physio seed says symptoms moving down toward the calf mean the "
             "condition is worsening. The other seeds say worsening pain needs "
             "professional review. Peripheralisation is an adverse prognostic sign. "
@@ -558,68 +496,68 @@ RULES: tuple[Rule, ...] = (
         id="R-CANCER-HISTORY",
         title="History of cancer",
         condition=lambda a: a.history_of_cancer == "yes",
-        after=NO_DEEP,
-        client=(
+        after_clearance=NO_DEEP,
+        client_message=(
             "Because you've had cancer, we ask that a doctor checks new back or leg "
             "pain before massage. This is a routine precaution, not a sign that "
             "something is wrong."
         ),
-        therapist=(
+        therapist_rationale=(
             "A past history of cancer is the most informative single red flag for "
             "spinal malignancy. Guidance also advises no deep pressure near tumour "
             "sites without medical approval."
         ),
         citation="[NG59] rec 1.1.1; [DOWNIE13]; [NCCIH].",
-        note="no pressure over known tumour or treatment sites",
+        after_clearance_note="no pressure over known tumour or treatment sites",
     ),
     _refer(
         id="R-WEIGHT-LOSS",
         title="Unexplained weight loss",
         condition=lambda a: a.unexplained_weight_loss == "yes",
-        after=_NONE,
-        client=(
+        after_clearance=_NONE,
+        client_message=(
             "Losing weight without trying, together with back pain, should be checked "
             "by your doctor before massage."
         ),
-        therapist=(
+        therapist_rationale=(
             "Unintentional weight loss is a guideline red flag for malignancy or "
             "infection. Its diagnostic accuracy on its own is limited."
         ),
         citation="[NG59] rec 1.1.1; [VERHAGEN16]; [DOWNIE13].",
-        note="as the note specifies",
+        after_clearance_note="as the note specifies",
     ),
     _refer(
         id="R-NIGHT-PAIN",
         title="Constant, non-mechanical night pain",
         condition=lambda a: a.night_pain == "yes",
-        after=_NONE,
-        client=(
+        after_clearance=_NONE,
+        client_message=(
             "Severe, constant pain at night that doesn't ease with any position should "
             "be checked by your doctor before massage."
         ),
-        therapist=(
+        therapist_rationale=(
             "Pain that does not ease at rest or at night is a common guideline red "
             "flag for tumour or infection. It is non-specific."
         ),
         citation="[VERHAGEN16]; [CKS-SCI].",
-        note="as the note specifies",
+        after_clearance_note="as the note specifies",
     ),
     _refer(
         id="R-FEVER",
         title="Fever or acute infection",
         condition=lambda a: a.fever == "yes",
-        after=_NONE,
-        client=(
+        after_clearance=_NONE,
+        client_message=(
             "Massage isn't suitable while you have a fever or feel unwell with an "
             "infection, and back pain with a fever should be checked by a doctor. "
             "Please see your doctor, and re-book once you've been well for a week."
         ),
-        therapist=(
+        therapist_rationale=(
             "Fever or acute systemic infection is a general contraindication to "
             "massage. Back pain with fever needs infection excluded."
         ),
         citation="[NG59] rec 1.1.1; [NHS-FEVER] (38°C); [MAYO]; [BATAVIA04].",
-        note=(
+        after_clearance_note=(
             "also cleared by a new intake answering fever = no (no fever in the "
             "last 7 days)"
         ),
@@ -633,13 +571,13 @@ RULES: tuple[Rule, ...] = (
                 a.bone_fragility and (a.recent_injury == "minor" or a.onset == "sudden")
             )
         ),
-        after=NO_DEEP,
-        client=(
+        after_clearance=NO_DEEP,
+        client_message=(
             "Because your pain started after an injury (or suddenly, and you have thin "
             "bones or take steroid tablets), a doctor should rule out a fracture "
             "before massage."
         ),
-        therapist=(
+        therapist_rationale=(
             "Severe trauma and prolonged corticosteroid use raise the probability of "
             "vertebral fracture. In osteoporosis, minor trauma or spontaneous sudden "
             "pain is enough. Massage over a fracture is contraindicated."
@@ -650,18 +588,18 @@ RULES: tuple[Rule, ...] = (
         id="R-RECENT-SURGERY",
         title="Operation or spinal injection in the last 12 weeks",
         condition=lambda a: a.surgery_last_12_weeks == "yes",
-        after=NO_DEEP,
-        client=(
+        after_clearance=NO_DEEP,
+        client_message=(
             "As you've had an operation or spinal injection in the last 12 weeks, "
             "please get the OK from your surgeon, doctor or physiotherapist first."
         ),
-        therapist=(
+        therapist_rationale=(
             "Recent surgery is a local contraindication and increases clot risk. "
             "Sources advise 6-12 weeks, depending on the procedure; the conservative "
             "end is used."
         ),
         citation="[BATAVIA04]; [MAYO] (healing wounds); [NCCIH].",
-        note="avoid the surgical or injection site",
+        after_clearance_note="avoid the surgical or injection site",
     ),
     _refer(
         id="R-HYPERTENSION",
@@ -671,13 +609,13 @@ RULES: tuple[Rule, ...] = (
             or _at_least(a.bp_systolic_mmhg, BP_SYS_MIN)
             or _at_least(a.bp_diastolic_mmhg, BP_DIA_MIN)
         ),
-        after=_NONE,
-        client=(
+        after_clearance=_NONE,
+        client_message=(
             "Your blood pressure needs checking by your doctor or nurse before "
             "massage. If you have a severe headache, vision changes, chest pain or "
             "confusion, call {emergency_number}."
         ),
-        therapist=(
+        therapist_rationale=(
             "Severe or uncontrolled hypertension is a commonly listed general "
             "contraindication. 180/120 is NICE's severe (stage 3) threshold. "
             "Controlled hypertension fires no rule."
@@ -688,36 +626,36 @@ RULES: tuple[Rule, ...] = (
         id="R-PREGNANCY-COMPLICATED",
         title="Pregnancy with complications",
         condition=lambda a: a.pregnancy == "yes_with_complications",
-        after=NO_DEEP,
-        client=(
+        after_clearance=NO_DEEP,
+        client_message=(
             "As your pregnancy has complications, please check with your midwife or "
             "doctor that massage is OK, and bring their note."
         ),
-        therapist=(
+        therapist_rationale=(
             "Trials of pregnancy massage excluded complicated pregnancies, so there is "
             "no safety evidence for them. Mayo lists high-risk pregnancy. "
             "Pre-eclampsia: see also R-HYPERTENSION."
         ),
         citation="[MUELLER21]; [MAYO]; [NCCIH].",
-        note="prenatal positioning",
+        after_clearance_note="prenatal positioning",
     ),
     _refer(
         id="R-UNDER-18",
         title="Under 18",
         condition=lambda a: a.age_years is not None and a.age_years < MIN_AGE,
-        after=_NONE,
-        client=(
+        after_clearance=_NONE,
+        client_message=(
             "For anyone under 18 we need a parent or guardian's consent and a note "
             "from a doctor or physiotherapist before booking massage for back or leg "
             "pain."
         ),
-        therapist=(
+        therapist_rationale=(
             "This is a product policy, not a guideline threshold (NG59 covers people "
             "aged 16 and over). Consent requirements apply, and back pain in young "
             "people warrants assessment."
         ),
         citation="Product policy; [NG59] scope (≥16).",
-        note="as the note specifies, plus documented guardian consent",
+        after_clearance_note="as the note specifies, plus documented guardian consent",
     ),
     _refer(
         id="R-AGE-50-UNASSESSED",
@@ -725,13 +663,13 @@ RULES: tuple[Rule, ...] = (
         condition=lambda a: (
             _at_least(a.age_years, REVIEW_AGE) and a.has_pain and not a.assessed
         ),
-        after=_NONE,
-        client=(
+        after_clearance=_NONE,
+        client_message=(
             "For people aged 50 and over, we ask that a doctor or physiotherapist "
             "checks new back or leg pain before massage. This is a standard "
             "precaution."
         ),
-        therapist=(
+        therapist_rationale=(
             "Older age increases the probability of fracture and, less clearly, of "
             "malignancy. Many guidelines list age over 50 with a new episode as a red "
             "flag. Low specificity: this rule will mostly block people with benign "
@@ -743,13 +681,13 @@ RULES: tuple[Rule, ...] = (
         id="R-PERSISTENT-UNASSESSED",
         title="Pain for 6 weeks or more, never examined",
         condition=lambda a: a.has_pain and a.chronic and not a.assessed,
-        after=_NONE,
-        client=(
+        after_clearance=_NONE,
+        client_message=(
             "Your pain has lasted six weeks or more and hasn't been checked yet. A "
             "doctor or physiotherapist can find the cause and make sure massage is the "
             "right choice."
         ),
-        therapist=(
+        therapist_rationale=(
             'Seed: "For persistent or worsening pain, consulting a healthcare '
             'professional is necessary to identify the specific cause." Most sciatica '
             "settles within about 4-6 weeks. NG59 recommends massage only as part of a "
@@ -763,14 +701,14 @@ RULES: tuple[Rule, ...] = (
         id="R-UNCONFIRMED",
         title="Required safety answers missing or unsure",
         condition=lambda a: bool(a.unconfirmed_fields),
-        after=None,  # §3.2: needs no note; cleared by completing the intake.
-        client=(
+        after_clearance=None,  # §3.2: needs no note; cleared by completing the intake.
+        client_message=(
             "We couldn't confirm some of the safety questions, so we can't book yet. "
             "Please complete them (or call us and we'll go through them with you). If "
             "you're unsure about bladder, bowel or saddle-area changes, please speak "
             "to a doctor today."
         ),
-        therapist=(
+        therapist_rationale=(
             "This is the fail-safe default. A red flag cannot be excluded by an "
             "unanswered or 'unsure' item. Other rules still fire, so an urgent answer "
             "elsewhere still produces urgent."
@@ -778,7 +716,9 @@ RULES: tuple[Rule, ...] = (
         citation=(
             "Product safety policy; [CKS-SCI] (red flags must be explicitly asked)."
         ),
-        note="cleared by completing the intake (re-screened), never by a note",
+        after_clearance_note=(
+            "cleared by completing the intake (re-screened), never by a note"
+        ),
     ),
     # §4.3 caution rules: booking allowed, exclusions, therapist must review.
     _caution(
@@ -786,11 +726,11 @@ RULES: tuple[Rule, ...] = (
         title="Bleeding risk",
         condition=lambda a: a.bleeding_risk,
         excluded=NO_DEEP,
-        client=(
+        client_message=(
             "Because of your medicine or condition, you bruise more easily, so your "
             "therapist will use gentle techniques only."
         ),
-        therapist=(
+        therapist_rationale=(
             "Avoid forceful or deep tissue work and sustained focal pressure. Use "
             "light to moderate Swedish only. Check for bruising."
         ),
@@ -800,12 +740,12 @@ RULES: tuple[Rule, ...] = (
         id="C-PREGNANCY",
         title="Pregnancy",
         # §1.4.5: yes_with_complications is R-PREGNANCY-COMPLICATED instead.
-        condition=lambda a: a.pregnancy in ("yes", "not_sure", "yes_with_complications"),
+        condition=lambda a: a.pregnancy in ("yes", "not_sure"),
         excluded=NO_DEEP,
-        client=(
+        client_message=(
             "Your therapist will use gentle pregnancy-safe techniques and positions."
         ),
-        therapist=(
+        therapist_rationale=(
             "Side-lying or supported positioning; no deep or sustained pressure on the "
             "legs (VTE risk is raised in pregnancy). Trial evidence covers only ≥12 "
             "weeks' gestation and uncomplicated pregnancies, so extra care is needed "
@@ -819,8 +759,10 @@ RULES: tuple[Rule, ...] = (
         title="Bone fragility",
         condition=lambda a: a.bone_fragility,
         excluded=NO_DEEP,
-        client="To protect your bones, your therapist will use gentle pressure.",
-        therapist=(
+        client_message=(
+            "To protect your bones, your therapist will use gentle pressure."
+        ),
+        therapist_rationale=(
             "Osteoporosis or long-term oral steroids: no firm or focal pressure over "
             "the spine, ribs or pelvis. Steroids also thin the skin."
         ),
@@ -831,11 +773,11 @@ RULES: tuple[Rule, ...] = (
         title="Previous blood clot",
         condition=lambda a: "previous_dvt_or_pe" in a.conditions,
         excluded=NO_DEEP,
-        client=(
+        client_message=(
             "Because you've had a blood clot before, your therapist will use gentle "
             "techniques on your legs."
         ),
-        therapist=(
+        therapist_rationale=(
             "No deep or sustained pressure on the lower limbs. Re-check the U-DVT "
             "question verbally at every visit."
         ),
@@ -849,8 +791,8 @@ RULES: tuple[Rule, ...] = (
             or "varicose_veins" in a.conditions
         ),
         excluded=_NONE,
-        client="Your therapist will avoid the affected area of skin or veins.",
-        therapist=(
+        client_message="Your therapist will avoid the affected area of skin or veins.",
+        therapist_rationale=(
             "This is a local contraindication: do not massage over broken, infected or "
             "inflamed skin or over varicosities. The rest of the treatment can "
             "proceed. If the skin is hot, red, spreading and one-sided on the leg, ask "
@@ -863,11 +805,11 @@ RULES: tuple[Rule, ...] = (
         title="NPRS exactly 7",
         condition=lambda a: a.pain_score == HIGH_PAIN_VALUE,
         excluded=NO_DEEP,
-        client=(
+        client_message=(
             "As your pain is quite high today, your therapist will keep the pressure "
             "gentle."
         ),
-        therapist=(
+        therapist_rationale=(
             "The seed says firm pressure flares nerve pain, and a score of 7 is "
             '"severe" in some schemes. Start gently and stop if symptoms spread down '
             "the leg."
@@ -879,8 +821,8 @@ RULES: tuple[Rule, ...] = (
         title="Spondylolisthesis",
         condition=lambda a: a.suspected_cause == "spondylolisthesis",
         excluded=frozenset({"deep_tissue"}),
-        client="Your therapist will avoid deep pressure on your lower back.",
-        therapist=(
+        client_message="Your therapist will avoid deep pressure on your lower back.",
+        therapist_rationale=(
             "The slipped segment narrows the nerve exit. Avoid deep sustained pressure "
             "over the lumbar spine and prolonged prone extension positions. This is "
             "expert-opinion caution (§9)."
@@ -894,11 +836,11 @@ RULES: tuple[Rule, ...] = (
             a.leg_weakness == "mild" or a.leg_numbness == "tingling_or_patchy"
         ),
         excluded=frozenset({"deep_tissue"}),
-        client=(
+        client_message=(
             "Your therapist will adjust pressure around the areas where you have "
             "tingling or weakness."
         ),
-        therapist=(
+        therapist_rationale=(
             "The nerve is irritated, and altered sensation makes the client's feedback "
             "on pressure unreliable. Avoid deep pressure along the nerve path. "
             "Re-check for progression at each visit: if it has become significant or "
@@ -913,10 +855,10 @@ RULES: tuple[Rule, ...] = (
             a.legs_affected == "both" and not _bilateral_needs_urgent(a)
         ),
         excluded=_NONE,
-        client=(
+        client_message=(
             "Your therapist will check a few safety questions with you at each visit."
         ),
-        therapist=(
+        therapist_rationale=(
             "Bilateral symptoms have been assessed (e.g. known stenosis). Re-ask the "
             "CES questions (bladder, bowel, saddle) verbally before every session."
         ),
@@ -1086,6 +1028,20 @@ def _check_clearance_exclusions(excluded: frozenset[str]) -> None:
         )
 
 
+def _apply_clearances(
+    fired: tuple[Rule, ...], clearances: tuple[Clearance, ...]
+) -> tuple[dict[str, frozenset[str]], bool]:
+    """The cleared rules with their exclusions, and whether the notes lapsed.
+
+    §3.2: a new urgent rule (one no note clears) makes every clearance lapse.
+    """
+    cleared = _cleared_exclusions(fired, clearances)
+    lapsed = bool(clearances) and any(
+        r.outcome is Outcome.URGENT and r.id not in cleared for r in fired
+    )
+    return ({} if lapsed else cleared), lapsed
+
+
 def _cleared_exclusions(
     fired: tuple[Rule, ...], clearances: tuple[Clearance, ...]
 ) -> dict[str, frozenset[str]]:
@@ -1212,15 +1168,13 @@ def screen(
     normalised = normalise(answers)
     # Every rule is evaluated, with no short-circuit, so the audit shows all reasons.
     fired = tuple(r for r in RULES if r.condition(normalised))
-    cleared = _cleared_exclusions(fired, tuple(clearances))
-    lapsed = bool(clearances) and any(
-        r.outcome is Outcome.URGENT and r.id not in cleared for r in fired
+    cleared, lapsed = _apply_clearances(fired, tuple(clearances))
+    # The most severe outcome wins; a cleared rule now counts as caution.
+    outcome = max(
+        (Outcome.CAUTION if r.id in cleared else r.outcome for r in fired),
+        key=_severity,
+        default=Outcome.CLEAR,
     )
-    if lapsed:
-        # §3.2: a new urgent rule makes every clearance lapse.
-        cleared = {}
-    effective = {r.id: Outcome.CAUTION if r.id in cleared else r.outcome for r in fired}
-    outcome = max(effective.values(), key=_severity, default=Outcome.CLEAR)
     excluded = _excluded(outcome, fired, cleared)
     pick = (
         suggestion.suggest(

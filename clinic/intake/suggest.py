@@ -121,10 +121,10 @@ def suggest(
     if acute:
         rules.append(S_ACUTE)
         ranking = _acute_order(ranking)
-    removed = [key for key in ranking if key in excluded]
-    if removed:
-        rules.append(S_EXCLUDE)
     kept = tuple(key for key in ranking if key not in excluded)
+    if len(kept) < len(ranking):
+        # §1.4.7: S-EXCLUDE is listed only when a technique was actually removed.
+        rules.append(S_EXCLUDE)
     reason = _reason(suspected_cause, knots, acute, ranking[0], kept[0])
     return Suggestion(kept, kept[0], tuple(rules), reason)
 

@@ -25,3 +25,8 @@ class ClinicSettings(Base):
     notes_visible_to_all_therapists: Mapped[bool] = mapped_column(
         Boolean, default=False
     )
+    # Booking policy (issue: online booking).
+    min_notice_minutes: Mapped[int | None]
+    horizon_days: Mapped[int | None]
+    cancel_cutoff_hours: Mapped[int | None]
+    slot_step_minutes: Mapped[int | None]

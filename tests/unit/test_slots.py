@@ -445,6 +445,11 @@ def test_horizon_boundary_is_bookable() -> None:
     assert fits(at(MONDAY, "12:15"), **rules) is Unfit.BEYOND_HORIZON
 
 
+def test_horizon_ending_at_opening_time_leaves_one_slot() -> None:
+    rules = {"now": at(MONDAY, "06:00"), "policy": policy(horizon=3 * HOUR)}
+    assert labels(find(**rules)) == ["09:00"]
+
+
 def test_past_times_are_never_offered() -> None:
     now = at(MONDAY, "10:20")
     assert labels(find(now=now)) == grid("10:30", "16:00")
