@@ -47,9 +47,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from clinic.accounts.views import bp as accounts_bp
     from clinic.admin.views import bp as admin_bp
+    from clinic.audit.views import bp as audit_bp
+    from clinic.booking.schedule_views import bp as schedule_bp
+    from clinic.booking.views import bp as booking_bp
     from clinic.home.views import bp as home_bp
+    from clinic.intake.views import bp as intake_bp
+    from clinic.notes.views import bp as notes_bp
 
-    for blueprint in (home_bp, accounts_bp, admin_bp):
+    for blueprint in (home_bp, accounts_bp, admin_bp, audit_bp, intake_bp,
+                      booking_bp, schedule_bp, notes_bp):
         app.register_blueprint(blueprint)
 
 

@@ -74,3 +74,14 @@ def send_mail_command() -> None:
         current_app.extensions["clinic.sessionmaker"], backend_for(config), config
     )
     click.echo(f"sent {sent}, failed {failed}")
+
+
+def _add_feature_commands() -> None:
+    from clinic.booking.cli import commands as booking_commands
+    from clinic.intake.cli import commands as intake_commands
+
+    for command in (*intake_commands, *booking_commands):
+        clinic_cli.add_command(command)
+
+
+_add_feature_commands()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request, url_for
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from clinic.accounts.forms import EmptyForm
 from clinic.accounts.models import Role
@@ -27,6 +28,17 @@ def format_local(value: datetime | None, fmt: str = "%a %d %b %Y, %H:%M") -> str
     return f"{moment.strftime(fmt)} {moment.tzname()}" if moment else ""
 
 
+def nav_link(endpoint: str, label: str) -> Markup:
+    """A navigation item, marked current on its own page. Items whose page a
+    feature has not registered are left out, so features add links by name."""
+    if endpoint not in current_app.view_functions:
+        return Markup("")
+    current = ' aria-current="page"' if request.endpoint == endpoint else ""
+    return Markup(
+        f'<li><a href="{escape(url_for(endpoint))}"{current}>{escape(label)}</a></li>'
+    )
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["local"] = local
     app.jinja_env.filters["localtime"] = format_local
@@ -38,6 +50,7 @@ def init_app(app: Flask) -> None:
     def _globals() -> dict[str, object]:
         return {
             "Role": Role,
+            "nav_link": nav_link,
             "clinic_name": current_app.config["CLINIC_NAME"],
             "clinic_phone": current_app.config["CLINIC_PHONE"],
             "logout_form": EmptyForm() if current_user.is_authenticated else None,
