@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 
 from clinic.audit.services import Actor
 from clinic.mail.sender import backend_for, deliver_due
+from clinic.db import get_session
 from clinic.mail.services import QUEUED_KEY
+from clinic.settings.services import Settings, load_settings
 
 
 def client_ip() -> str:
@@ -18,6 +20,11 @@ def client_ip() -> str:
 def actor() -> Actor:
     user = current_user if current_user.is_authenticated else None
     return Actor(user=user, ip=client_ip())  # type: ignore[arg-type]
+
+
+def settings() -> Settings:
+    """The clinic's settings for this request (stored row over config)."""
+    return load_settings(get_session(), current_app.config)
 
 
 def commit(db: Session) -> None:

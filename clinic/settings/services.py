@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from clinic.booking.slots import BookingPolicy
 from clinic.settings.models import ClinicSettings
 
 
@@ -19,6 +22,23 @@ class Settings:
     timezone: str
     clearance_valid_days: int
     notes_visible_to_all_therapists: bool
+    min_notice_minutes: int
+    horizon_days: int
+    cancel_cutoff_hours: int
+    slot_step_minutes: int
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def policy(self) -> BookingPolicy:
+        return BookingPolicy(
+            min_notice=timedelta(minutes=self.min_notice_minutes),
+            horizon=timedelta(days=self.horizon_days),
+            slot_step=timedelta(minutes=self.slot_step_minutes),
+            cancel_cutoff=timedelta(hours=self.cancel_cutoff_hours),
+        )
 
 
 def load_settings(db: Session, config: dict[str, Any]) -> Settings:
@@ -38,6 +58,10 @@ def load_settings(db: Session, config: dict[str, Any]) -> Settings:
         notes_visible_to_all_therapists=bool(
             row.notes_visible_to_all_therapists if row is not None else False
         ),
+        min_notice_minutes=pick("min_notice_minutes", "MIN_NOTICE_MINUTES"),
+        horizon_days=pick("horizon_days", "HORIZON_DAYS"),
+        cancel_cutoff_hours=pick("cancel_cutoff_hours", "CANCEL_CUTOFF_HOURS"),
+        slot_step_minutes=pick("slot_step_minutes", "SLOT_STEP_MINUTES"),
     )
 
 
