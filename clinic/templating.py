@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -26,6 +26,11 @@ def format_local(value: datetime | None, fmt: str = "%a %d %b %Y, %H:%M") -> str
     """Local time with its zone abbreviation, e.g. 'Sun 28 Mar 2027, 09:00 BST'."""
     moment = local(value)
     return f"{moment.strftime(fmt)} {moment.tzname()}" if moment else ""
+
+
+def _logged_in() -> bool:
+    # Mail rendered by CLI commands has no request and no user.
+    return has_request_context() and current_user.is_authenticated
 
 
 def nav_link(endpoint: str, label: str) -> Markup:
@@ -53,5 +58,5 @@ def init_app(app: Flask) -> None:
             "nav_link": nav_link,
             "clinic_name": current_app.config["CLINIC_NAME"],
             "clinic_phone": current_app.config["CLINIC_PHONE"],
-            "logout_form": EmptyForm() if current_user.is_authenticated else None,
+            "logout_form": EmptyForm() if _logged_in() else None,
         }
