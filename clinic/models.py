@@ -14,6 +14,7 @@ from clinic.booking.models import (
 )
 from clinic.intake.models import Acknowledgement, Clearance, Intake, Screening
 from clinic.mail.models import OutboxMessage
+from clinic.notes.models import NoteAddendum, SessionNote
 from clinic.settings.models import ClinicSettings
 
 __all__ = [
@@ -25,12 +26,14 @@ __all__ = [
     "Closure",
     "Intake",
     "LoginAttempt",
+    "NoteAddendum",
     "OutboxMessage",
     "PasswordResetToken",
     "Role",
     "Room",
     "Screening",
     "Service",
+    "SessionNote",
     "Therapist",
     "TherapistTechnique",
     "TimeOff",
