@@ -159,9 +159,13 @@ def test_bad_registration_shows_errors_next_to_the_fields(
     follow(page.get_by_role("button", name="Create account"))
 
     assert path(page) == "/register"
-    expect(page.get_by_role("alert")).to_have_text(
-        "Please correct the 5 highlighted answers below."
-    )
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("Please correct these answers:")
+    expect(summary.get_by_role("link")).to_have_count(5)
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    # Each summary entry leads to its field.
+    summary.get_by_role("link", name=re.compile("^Phone number")).click()
+    expect(page.get_by_label("Phone number")).to_be_focused()
     field_error(page, "Email", "valid email address")
     field_error(page, "Phone number", "digits, spaces")
     field_error(page, "Date of birth", "cannot be in the future")
@@ -180,7 +184,7 @@ def test_bad_registration_shows_errors_next_to_the_fields(
 def test_login_errors_are_announced(page: Page, visit: Visit, follow: Follow) -> None:
     visit(page, "/login")
     follow(page.get_by_role("button", name="Log in"))
-    expect(page.get_by_role("alert")).to_contain_text("Please correct the 2")
+    expect(page.get_by_role("alert").get_by_role("link")).to_have_count(2)
     field_error(page, "Email", "Please enter your email address.")
     field_error(page, "Password", "Please enter your password.")
 
