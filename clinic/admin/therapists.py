@@ -1,0 +1,210 @@
+"""Staff: therapists (account, profile, deactivation) and admins.
+
+Staff never register themselves. An admin creates the account with an
+unusable random password and the person gets a one-time link (the password
+reset mechanism) to choose their own.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from clinic import clock
+from clinic.accounts.forms import EmptyForm
+from clinic.accounts.models import Role, User
+from clinic.admin.common import (
+    cancelled_note,
+    changed_since_seen,
+    get_or_404,
+    handling,
+    show_error,
+)
+from clinic.admin.forms import (
+    StaffForm,
+    TherapistEditForm,
+    TherapistForm,
+    options,
+)
+from clinic.admin.schedule_forms import DecisionForm
+from clinic.booking import admin_schedule as schedule
+from clinic.booking import admin_services as admin
+from clinic.booking.models import Service, Therapist
+from clinic.db import get_session
+from clinic.intake.vocabulary import TECHNIQUE_NAMES
+from clinic.mail.services import queue_mail
+from clinic.web import actor, commit, rollback, settings
+
+INVITE_MAX_AGE = timedelta(days=3)
+
+
+def therapists() -> str:
+    db = get_session()
+    rows = db.scalars(select(Therapist).join(Therapist.user)
+                      .order_by(Therapist.active.desc(), User.full_name))
+    admins = db.scalars(select(User).where(User.role == Role.ADMIN)
+                        .order_by(User.active.desc(), User.full_name))
+    return render_template("admin/therapists.html", therapists=list(rows),
+                           admins=list(admins), button=EmptyForm(),
+                           technique_names=TECHNIQUE_NAMES)
+
+
+def _with_services(form: TherapistForm) -> TherapistForm:
+    rows = get_session().scalars(select(Service).order_by(Service.name))
+    form.services.choices = options(
+        (s.id, s.name if s.active else f"{s.name} (no longer offered)") for s in rows
+    )
+    return form
+
+
+def _profile(form: TherapistForm) -> admin.Profile:
+    return admin.Profile(
+        full_name=form.full_name.data, phone=form.phone.data, bio=form.bio.data or "",
+        service_ids=frozenset(form.services.data or ()),
+        techniques=frozenset(form.techniques.data or ()))
+
+
+def _queue_invitation(user: User, token: str) -> None:
+    link = url_for("accounts.reset_password", token=token, _external=True)
+    clinic = settings().clinic_name
+    body = render_template("admin/email/invite.txt", user=user, link=link,
+                           days=INVITE_MAX_AGE.days, clinic=clinic)
+    queue_mail(get_session(), to=user.email,
+               subject=f"Your {clinic} account: choose a password", body=body)
+
+
+def therapist_new() -> Response | str:
+    form = _with_services(TherapistForm())
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            therapist, token = admin.create_therapist(
+                db, actor(), email=form.email.data, profile=_profile(form),
+                hash_profile=current_app.config["PASSWORD_HASH_PROFILE"],
+                invite_max_age=INVITE_MAX_AGE)
+        except admin.AdminError as exc:
+            show_error(db, form, exc)
+        else:
+            _queue_invitation(therapist.user, token)
+            commit(db)
+            flash(f"{therapist.user.full_name} is added and has been emailed a "
+                  "link to choose a password.", "success")
+            return redirect(url_for("admin.therapists"))
+    return render_template("admin/therapist_form.html", form=form, therapist=None)
+
+
+def therapist_edit(therapist_id: int) -> Response | str:
+    db = get_session()
+    therapist = get_or_404(db, Therapist, therapist_id)
+    form = _with_services(TherapistEditForm(obj=therapist.user))
+    if not form.is_submitted():
+        form.bio.data = therapist.bio
+        form.services.data = [s.id for s in therapist.services]
+        form.techniques.data = sorted(therapist.technique_keys)
+    if form.validate_on_submit():
+        try:
+            admin.update_therapist(db, actor(), therapist.user_id, _profile(form))
+        except admin.AdminError as exc:
+            show_error(db, form, exc)
+        else:
+            commit(db)
+            flash(f"{therapist.user.full_name}'s profile is saved.", "success")
+            return redirect(url_for("admin.therapists"))
+    return render_template("admin/therapist_form.html", form=form,
+                           therapist=therapist)
+
+
+def therapist_deactivate(therapist_id: int) -> Response | str:
+    """Show the future bookings first; deactivate once the admin has said
+    what happens to them (cancel with a reason), or keep the therapist."""
+    db = get_session()
+    therapist = get_or_404(db, Therapist, therapist_id)
+    form, decision = EmptyForm(), DecisionForm(may_keep=False)
+    changed = False
+    if form.validate_on_submit():
+        try:
+            cancelled = schedule.deactivate_therapist(
+                db, actor(), therapist.user_id, handling(decision), settings(),
+                clock.now())
+        except schedule.DecisionNeeded as exc:
+            rollback(db)
+            changed = changed_since_seen(decision, exc)
+        except admin.AdminError as exc:
+            show_error(db, decision, exc)
+        else:
+            commit(db)
+            flash(f"{therapist.user.full_name} is deactivated and can no longer "
+                  f"log in.{cancelled_note(cancelled)}", "success")
+            return redirect(url_for("admin.therapists"))
+    # Listed afresh: what the admin confirms is exactly what they see now.
+    bookings = schedule.future_bookings(db, therapist.user_id, clock.now())
+    decision.seen.data = ",".join(str(b.id) for b in bookings)
+    return render_template("admin/therapist_deactivate.html", therapist=therapist,
+                           form=form, decision=decision, bookings=bookings,
+                           changed=changed)
+
+
+def staff_reactivate(user_id: int) -> Response:
+    return _set_active(user_id, True)
+
+
+def admin_deactivate(user_id: int) -> Response:
+    return _set_active(user_id, False)
+
+
+def _set_active(user_id: int, active: bool) -> Response:
+    db = get_session()
+    user = get_or_404(db, User, user_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            admin.set_staff_active(db, actor(), user.id, active)
+        except admin.NotFound:
+            abort(404)
+        except admin.AdminError as exc:
+            rollback(db)
+            flash(str(exc), "error")
+        else:
+            commit(db)
+            state = "active again" if active else "deactivated"
+            flash(f"{user.full_name} is {state}.", "success")
+    return redirect(url_for("admin.therapists"))
+
+
+def admin_new() -> Response | str:
+    form = StaffForm()
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            user, token = admin.invite_staff(
+                db, actor(), email=form.email.data, full_name=form.full_name.data,
+                phone=form.phone.data, role=Role.ADMIN,
+                hash_profile=current_app.config["PASSWORD_HASH_PROFILE"],
+                invite_max_age=INVITE_MAX_AGE)
+        except admin.AdminError as exc:
+            show_error(db, form, exc)
+        else:
+            _queue_invitation(user, token)
+            commit(db)
+            flash(f"{user.full_name} is added as an admin and has been emailed a "
+                  "link to choose a password.", "success")
+            return redirect(url_for("admin.therapists"))
+    return render_template("admin/admin_form.html", form=form)
+
+
+def staff_invite(user_id: int) -> Response:
+    """Send a staff member a new link to choose a password."""
+    db = get_session()
+    get_or_404(db, User, user_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            user, token = admin.new_invitation(db, actor(), user_id, INVITE_MAX_AGE)
+        except admin.NotFound:
+            abort(404)
+        _queue_invitation(user, token)
+        commit(db)
+        flash(f"A new link to choose a password is on its way to {user.email}.",
+              "success")
+    return redirect(url_for("admin.therapists"))
