@@ -8,9 +8,12 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, has_request_context, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
+from sqlalchemy.exc import SQLAlchemyError
 
 from clinic.accounts.forms import EmptyForm
 from clinic.accounts.models import Role
+from clinic.db import new_session
+from clinic.settings.services import load_settings
 
 
 def clinic_zone() -> ZoneInfo:
@@ -44,6 +47,23 @@ def nav_link(endpoint: str, label: str) -> Markup:
     )
 
 
+def _clinic_identity() -> dict[str, str]:
+    """Name and phone as the admin set them (config if the database cannot
+    be read, so an error page still renders)."""
+    from clinic.web import settings
+
+    try:
+        if has_request_context():
+            current = settings()
+        else:  # mail rendered by a CLI command
+            with new_session(write=False) as db:
+                current = load_settings(db, current_app.config)
+    except SQLAlchemyError:
+        return {"clinic_name": current_app.config["CLINIC_NAME"],
+                "clinic_phone": current_app.config["CLINIC_PHONE"]}
+    return {"clinic_name": current.clinic_name, "clinic_phone": current.clinic_phone}
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["local"] = local
     app.jinja_env.filters["localtime"] = format_local
@@ -56,7 +76,6 @@ def init_app(app: Flask) -> None:
         return {
             "Role": Role,
             "nav_link": nav_link,
-            "clinic_name": current_app.config["CLINIC_NAME"],
-            "clinic_phone": current_app.config["CLINIC_PHONE"],
+            **_clinic_identity(),
             "logout_form": EmptyForm() if _logged_in() else None,
         }

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from clinic.audit.services import Actor
-from clinic.mail.sender import backend_for, deliver_due
 from clinic.db import get_session
+from clinic.mail.sender import backend_for, deliver_due
 from clinic.mail.services import QUEUED_KEY
 from clinic.settings.services import Settings, load_settings
 
@@ -23,8 +23,11 @@ def actor() -> Actor:
 
 
 def settings() -> Settings:
-    """The clinic's settings for this request (stored row over config)."""
-    return load_settings(get_session(), current_app.config)
+    """The clinic's settings for this request (stored row over config),
+    read once per request."""
+    if "clinic_settings" not in g:
+        g.clinic_settings = load_settings(get_session(), current_app.config)
+    return g.clinic_settings
 
 
 def commit(db: Session) -> None:

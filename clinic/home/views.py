@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 from werkzeug.wrappers import Response
 
+from clinic import clock
+from clinic.accounts.forms import EmptyForm
 from clinic.accounts.models import Role
 from clinic.accounts.permissions import role_required
+from clinic.booking import schedule, schedule_views
+from clinic.booking.models import ACTIVE_STATUSES, Booking, Therapist
+from clinic.db import get_session
+from clinic.intake import services as intake
+from clinic.intake.vocabulary import technique_name
+from clinic.web import settings
 
 bp = Blueprint("home", __name__)
 
@@ -28,10 +38,40 @@ def index() -> Response | str:
 @bp.get("/me")
 @role_required(Role.CLIENT)
 def client() -> str:
-    return render_template("home/client.html")
+    db = get_session()
+    screening = intake.latest_screening(db, current_user.id)
+    return render_template(
+        "home/client.html",
+        screening=screening,
+        result=intake.result_of(screening) if screening else None,
+        upcoming=_upcoming(db, Booking.client_id == current_user.id, limit=5),
+    )
 
 
 @bp.get("/therapist")
 @role_required(Role.THERAPIST)
 def therapist() -> str:
-    return render_template("home/therapist.html")
+    db = get_session()
+    now = clock.now()
+    return render_template(
+        "home/therapist.html",
+        today_sessions=schedule.today_for(
+            db, current_user.id, now=now, zone=settings().zone
+        ),
+        now=now,
+        client_url=schedule_views.client_url,
+        technique_name=technique_name,
+        EmptyForm=EmptyForm,
+    )
+
+
+def _upcoming(db: Session, condition: object, limit: int) -> list[Booking]:
+    return list(db.scalars(
+        select(Booking)
+        .where(condition, Booking.status.in_(ACTIVE_STATUSES),
+               Booking.ends_at > clock.now())
+        .options(selectinload(Booking.service),
+                 selectinload(Booking.therapist).selectinload(Therapist.user))
+        .order_by(Booking.starts_at)
+        .limit(limit)
+    ))
