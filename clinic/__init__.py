@@ -71,7 +71,7 @@ def _load_user(user_id: str) -> Any:
     user_pk, _, version = user_id.partition(".")
     if not user_pk.isdigit() or not version.isdigit():
         return None
-    user = db.get_session().get(User, int(user_pk))
+    user = db.get_read_session().get(User, int(user_pk))
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user

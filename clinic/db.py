@@ -144,7 +144,21 @@ def get_session() -> Session:
     return g.db_session
 
 
+def get_read_session() -> Session:
+    """A session for reads around the work of a request (the logged-in user,
+    the clinic settings). On a GET it is the request's session; on a POST it
+    is a separate read session, so the write transaction (on SQLite, the
+    database's write lock) starts only when the work itself starts, and is
+    not held while the user is loaded or the form is parsed."""
+    if not has_request_context() or request.method in READ_ONLY_METHODS:
+        return get_session()
+    if "db_read_session" not in g:
+        g.db_read_session = new_session(write=False)
+    return g.db_read_session
+
+
 def _close_session(_exc: BaseException | None) -> None:
-    session: Session | None = g.pop("db_session", None)
-    if session is not None:
-        session.close()
+    for key in ("db_session", "db_read_session"):
+        session: Session | None = g.pop(key, None)
+        if session is not None:
+            session.close()

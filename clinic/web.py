@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from clinic.audit.services import Actor
-from clinic.db import get_session
+from clinic.db import get_read_session
 from clinic.mail.sender import backend_for, deliver_due
 from clinic.mail.services import QUEUED_KEY
 from clinic.settings.services import Settings, load_settings
@@ -26,7 +26,7 @@ def settings() -> Settings:
     """The clinic's settings for this request (stored row over config),
     read once per request."""
     if "clinic_settings" not in g:
-        g.clinic_settings = load_settings(get_session(), current_app.config)
+        g.clinic_settings = load_settings(get_read_session(), current_app.config)
     return g.clinic_settings
 
 
