@@ -1,7 +1,435 @@
-"""Client booking: choose, see free times, confirm, cancel, reschedule."""
+"""Client booking: choose, see free times, confirm, cancel, reschedule.
+
+The flow is start -> the intake's re-screen (the safety questions come before
+every booking) -> times (free slots, one POST button each) -> confirm ->
+detail. Pages read the clock through ``clinic.clock`` so tests can fix it.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from clinic import clock
+from clinic.accounts.models import Role
+from clinic.accounts.permissions import role_required
+from clinic.booking import ics, queries, services, slots
+from clinic.booking.forms import (
+    CancelForm,
+    ConfirmForm,
+    RescheduleForm,
+    StartForm,
+    TimesQuery,
+    choices,
+    first_error,
+    parse_id,
+)
+from clinic.booking.models import Booking, Service
+from clinic.booking.notifications import calendar_clinic
+from clinic.db import get_session
+from clinic.forms import ClinicForm
+from clinic.intake.services import (
+    BookingGate,
+    BookingNotAllowed,
+    booking_gate,
+    latest_screening,
+    result_of,
+)
+from clinic.intake.vocabulary import TECHNIQUE_NAMES
+from clinic.templating import format_local
+from clinic.web import commit, rollback, settings
 
 bp = Blueprint("booking", __name__, url_prefix="/booking")
+
+DAYS_PER_PAGE = 7
+
+
+@bp.context_processor
+def _booking_globals() -> dict[str, Any]:
+    s = settings()
+    return {
+        "technique_names": TECHNIQUE_NAMES,
+        "phone": s.clinic_phone,
+        "zone_name": s.timezone,
+        "has_endpoint": lambda endpoint: endpoint in current_app.view_functions,
+    }
+
+
+def rescreen_url(next_path: str) -> str:
+    """The intake's safety questions, coming back to ``next_path`` after."""
+    if "intake.rescreen" in current_app.view_functions:
+        return url_for("intake.rescreen", next=next_path)
+    return "/intake/rescreen?" + urlencode({"next": next_path})
+
+
+@dataclass(frozen=True)
+class Techniques:
+    """What the client may choose, best first, and what we suggest (and why)."""
+
+    keys: tuple[str, ...] = ()
+    suggested: str | None = None
+    reason: str = ""
+    blocked: str = ""  # why the client cannot book now
+    needs_intake: bool = False
+
+    @classmethod
+    def of(cls, gate: BookingGate) -> Techniques:
+        return cls(gate.techniques, gate.suggested, gate.suggestion_reason)
+
+
+def _techniques(gate: BookingGate | None) -> Techniques:
+    """From a fresh screening (``gate``), else from the latest one."""
+    if gate is not None and gate.allowed:
+        return Techniques.of(gate)
+    latest = latest_screening(get_session(), current_user.id)
+    if latest is None:
+        return Techniques(blocked="Please complete the health questionnaire before "
+                          "you book.", needs_intake=True)
+    result = result_of(latest)
+    if not result.booking_allowed:
+        return Techniques(blocked=" ".join(result.client_messages))
+    return Techniques(result.technique_ranking, result.top_technique,
+                      result.suggestion_reason)
+
+
+def _fill_start_form(form: StartForm, techniques: Techniques) -> None:
+    db = get_session()
+    form.service.choices = choices([
+        (s.id, f"{s.name}: {s.duration_minutes} minutes, £{s.price_pence / 100:.2f}")
+        for s in queries.bookable_services(db)
+    ])
+    form.technique.choices = choices([
+        (key, TECHNIQUE_NAMES[key] + (" (suggested)" if key == techniques.suggested
+                                      else ""))
+        for key in techniques.keys
+    ])
+    form.therapist.choices = choices(
+        [("", "Any therapist")]
+        + [(t.user_id, t.user.full_name) for t in queries.active_therapists(db)]
+    )
+    if form.technique.data is None:
+        form.technique.data = techniques.suggested
+    if form.service.data is None and len(form.service.choices) == 1:
+        form.service.data = parse_id(form.service.choices[0].value)
+
+
+@bp.get("/")
+@role_required(Role.CLIENT)
+def start() -> Response | str:
+    """Choose a service and technique; then answer the safety questions."""
+    submitted = bool(set(request.args) - {"screening"})
+    form = StartForm(formdata=request.args if submitted else None)
+    screening_id = parse_id(request.args.get("screening"))
+    gate = (booking_gate(get_session(), current_user.id, screening_id, clock.now())
+            if screening_id else None)
+    techniques = _techniques(gate)
+    _fill_start_form(form, techniques)
+    if submitted and form.validate() and _therapist_offers(form):
+        params = {"service": form.service.data, "technique": form.technique.data,
+                  "therapist": form.therapist.data or ""}
+        if gate is not None and gate.allowed:
+            return redirect(url_for("booking.times", **params,
+                                    screening=gate.screening.id))
+        return redirect(rescreen_url(url_for("booking.times", **params)))
+    return render_template(
+        "booking/start.html", form=form, techniques=techniques,
+        screening_id=gate.screening.id if gate and gate.allowed else None,
+        rescreen=rescreen_url(url_for("booking.start")))
+
+
+def _therapist_offers(form: StartForm) -> bool:
+    if form.therapist.data is None:
+        return True
+    if queries.eligible_therapists(get_session(), form.service.data,
+                                   form.technique.data, form.therapist.data):
+        return True
+    form.therapist.errors.append(
+        "That therapist does not offer this service with this technique. "
+        "Please choose another therapist, or any therapist."
+    )
+    return False
+
+
+# --- free times ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Week:
+    number: int
+    last: int
+    first_day: date
+
+    @classmethod
+    def page(cls, asked: int) -> Week:
+        s, now = settings(), clock.now()
+        today = queries.today(s, now)
+        last = (queries.last_bookable_day(s, now) - today).days // DAYS_PER_PAGE
+        number = max(0, min(asked, last))
+        return cls(number, last, today + timedelta(days=number * DAYS_PER_PAGE))
+
+
+def _problem(message: str, *, back: str, back_label: str,
+             rescreen: str | None = None) -> str:
+    return render_template("booking/problem.html", message=message, back=back,
+                           back_label=back_label, rescreen=rescreen)
+
+
+def _service_or_none(service_id: int | None) -> Service | None:
+    service = get_session().get(Service, service_id) if service_id else None
+    return service if service is not None and service.active else None
+
+
+@bp.get("/times")
+@role_required(Role.CLIENT)
+def times() -> str:
+    """Free slots for the chosen service, technique and therapist, by day."""
+    query = TimesQuery(formdata=request.args)
+    restart = {"back": url_for("booking.start"), "back_label": "Start again"}
+    if not query.validate():
+        return _problem(first_error(query), **restart)
+    gate = booking_gate(get_session(), current_user.id, query.screening.data,
+                        clock.now())
+    if not gate.allowed:
+        args = {k: v for k, v in request.args.items() if k != "screening"}
+        again = rescreen_url(url_for("booking.times", **args))
+        return _problem(gate.reason, **restart,
+                        rescreen=again if gate.needs_rescreen else None)
+    service = _service_or_none(query.service.data)
+    if service is None:
+        return _problem("That service is not available to book.", **restart)
+    return _render_times(gate, service, query)
+
+
+def _render_times(gate: BookingGate, service: Service, query: TimesQuery) -> str:
+    notice, technique = "", query.technique.data
+    if technique not in gate.techniques:
+        notice = (f"{TECHNIQUE_NAMES.get(technique, 'That technique')} is not "
+                  "suitable after your safety answers, so we show times for "
+                  f"{TECHNIQUE_NAMES[gate.suggested]}. ")
+        technique = gate.suggested
+    therapists = queries.eligible_therapists(get_session(), service.id, technique)
+    therapist_id = query.therapist.data
+    if therapist_id is not None and therapist_id not in {t.user_id for t in therapists}:
+        notice += "That therapist does not offer this, so we show every therapist."
+        therapist_id = None
+    week = Week.page(query.week.data or 0)
+    offers = _offers(service, technique, therapist_id, week.first_day)
+    form = ConfirmForm(formdata=None, service_id=service.id, technique=technique,
+                       therapist_id=therapist_id, screening_id=gate.screening.id)
+    page = {"service": service.id, "technique": technique,
+            "therapist": therapist_id or "", "screening": gate.screening.id}
+    return render_template(
+        "booking/times.html", service=service, technique=technique,
+        techniques=Techniques.of(gate), therapists=therapists,
+        therapist_id=therapist_id, notice=notice.strip(), page=page, week=week,
+        days=queries.by_day(offers), form=form, action=url_for("booking.confirm"))
+
+
+def _offers(service: Service, technique: str, therapist_id: int | None,
+            first_day: date, booking: Booking | None = None) -> list[queries.Offer]:
+    return queries.available_slots(
+        get_session(), client_id=current_user.id, service=service,
+        technique=technique, therapist_id=therapist_id, start_day=first_day,
+        days=DAYS_PER_PAGE, settings=settings(), now=clock.now(),
+        exclude_booking_id=booking.id if booking else None)
+
+
+# --- confirm -------------------------------------------------------------------------
+
+
+@bp.post("/confirm")
+@role_required(Role.CLIENT)
+def confirm() -> Response | str:
+    """Book the chosen slot; every rule is checked again in this transaction."""
+    db, form = get_session(), ConfirmForm()
+    if not form.validate():
+        return _problem(first_error(form), back=url_for("booking.start"),
+                        back_label="Start again")
+    times_url = url_for("booking.times", service=form.service_id.data,
+                        technique=form.technique.data,
+                        therapist=form.therapist_id.data or "")
+    try:
+        booking = services.book_session(
+            db, client=current_user, booked_by=current_user,
+            service_id=form.service_id.data, technique=form.technique.data,
+            therapist_id=form.therapist_id.data, start=form.start.data,
+            screening_id=form.screening_id.data, settings=settings(),
+            now=clock.now(), ip=request.remote_addr)
+    except BookingNotAllowed as exc:
+        rollback(db)
+        return _problem(str(exc), back=url_for("booking.start"),
+                        back_label="Start again", rescreen=rescreen_url(times_url))
+    except services.BookingError as exc:
+        rollback(db)
+        all_times = f"{times_url}&screening={form.screening_id.data or ''}"
+        return _refused(exc, form, all_times, url_for("booking.confirm"),
+                        service=_service_or_none(form.service_id.data),
+                        technique=form.technique.data)
+    commit(db)
+    flash(f"Your {booking.service.name} is booked for "
+          f"{format_local(booking.starts_at)}.", "success")
+    return redirect(url_for("booking.detail", booking_id=booking.id))
+
+
+def _refused(exc: services.BookingError, form: ClinicForm, all_times: str,
+             action: str, *, service: Service | None, technique: str,
+             booking: Booking | None = None) -> str:
+    """A refused time: the reason and the free times nearest to it (a race
+    loser reads "That time was just taken"); other refusals: the reason."""
+    slot_error = isinstance(exc, services.SlotTaken | services.SlotUnavailable)
+    if not slot_error or service is None:
+        return _problem(str(exc), back=all_times, back_label="See free times")
+    taken = isinstance(exc, services.SlotTaken) or getattr(exc, "taken", False)
+    start: datetime = form.start.data  # type: ignore[attr-defined]
+    offers = queries.nearby_free_slots(
+        get_session(), client_id=current_user.id, service=service,
+        technique=technique, therapist_id=form.therapist_id.data,  # type: ignore[attr-defined]
+        around=start, settings=settings(), now=clock.now(),
+        exclude_booking_id=booking.id if booking else None)
+    return render_template(
+        "booking/another_time.html", message=services.TAKEN if taken else str(exc),
+        taken=taken, days=queries.by_day(offers), form=form, action=action,
+        all_times=all_times)
+
+
+# --- my bookings ---------------------------------------------------------------------
+
+
+@bp.get("/mine")
+@role_required(Role.CLIENT)
+def my_bookings() -> str:
+    upcoming, past = queries.client_bookings(get_session(), current_user.id,
+                                             clock.now())
+    return render_template("booking/mine.html", upcoming=upcoming, past=past)
+
+
+def _own(booking_id: int) -> Booking:
+    """The client's own booking. :raise 404: anyone else's, or none."""
+    booking = queries.client_booking(get_session(), current_user.id, booking_id)
+    if booking is None:
+        abort(404)
+    return booking
+
+
+def _can_change(booking: Booking) -> bool:
+    return booking.is_active and slots.can_cancel(
+        booking.starts_at, now=clock.now(), policy=settings().policy)
+
+
+def _render_detail(booking: Booking, form: CancelForm | None = None,
+                   error: str = "") -> str:
+    return render_template(
+        "booking/detail.html", booking=booking, can_change=_can_change(booking),
+        upcoming=booking.is_active and booking.starts_at > clock.now(),
+        cancel_form=form or CancelForm(formdata=None), error=error,
+        technique_name=TECHNIQUE_NAMES.get(booking.technique, booking.technique),
+        too_late=services.too_late_message(settings()),
+        cutoff_text=services.cutoff_text(settings()))
+
+
+@bp.get("/<int:booking_id>")
+@role_required(Role.CLIENT)
+def detail(booking_id: int) -> str:
+    return _render_detail(_own(booking_id))
+
+
+@bp.post("/<int:booking_id>/cancel")
+@role_required(Role.CLIENT)
+def cancel(booking_id: int) -> Response | str:
+    db, booking, form = get_session(), _own(booking_id), CancelForm()
+    if not form.validate():
+        return _render_detail(booking, form)
+    try:
+        services.cancel_booking(db, booking, by=current_user, reason=form.reason.data,
+                                settings=settings(), now=clock.now(),
+                                ip=request.remote_addr)
+    except services.BookingError as exc:
+        rollback(db)
+        return _render_detail(_own(booking_id), form, error=str(exc))
+    commit(db)
+    flash("Your session is cancelled. We have emailed you to confirm.", "success")
+    return redirect(url_for("booking.detail", booking_id=booking_id))
+
+
+@bp.get("/<int:booking_id>.ics")
+@role_required(Role.CLIENT)
+def calendar_file(booking_id: int) -> Response:
+    """The session as a calendar file (RFC 5545)."""
+    booking, s = _own(booking_id), settings()
+    return Response(
+        ics.booking_ics(booking, zone=s.zone, clinic=calendar_clinic(s),
+                        now=clock.now()),
+        content_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition":
+                 f'attachment; filename="booking-{booking.id}.ics"'},
+    )
+
+
+# --- reschedule ----------------------------------------------------------------------
+
+
+@bp.get("/<int:booking_id>/reschedule")
+@role_required(Role.CLIENT)
+def reschedule(booking_id: int) -> Response | str:
+    """Free times for the same service and technique (this booking's own
+    time counts as free), with its therapist or any therapist."""
+    booking = _own(booking_id)
+    if not _can_change(booking):
+        return redirect(url_for("booking.detail", booking_id=booking.id))
+    therapists = queries.eligible_therapists(get_session(), booking.service_id,
+                                             booking.technique)
+    asked = request.args.get("therapist")
+    therapist_id = booking.therapist_id if asked is None else parse_id(asked)
+    if therapist_id not in {t.user_id for t in therapists}:
+        therapist_id = None
+    week = Week.page(parse_id(request.args.get("week")) or 0)
+    offers = [o for o in _offers(booking.service, booking.technique, therapist_id,
+                                 week.first_day, booking)
+              if o.start != booking.starts_at]  # where it is now is no move
+    return render_template(
+        "booking/reschedule.html", booking=booking, therapists=therapists,
+        therapist_id=therapist_id, week=week, days=queries.by_day(offers),
+        form=RescheduleForm(formdata=None, therapist_id=therapist_id),
+        action=url_for("booking.move", booking_id=booking.id),
+        page={"therapist": therapist_id or ""},
+        technique_name=TECHNIQUE_NAMES.get(booking.technique, booking.technique))
+
+
+@bp.post("/<int:booking_id>/reschedule")
+@role_required(Role.CLIENT)
+def move(booking_id: int) -> Response | str:
+    db, booking, form = get_session(), _own(booking_id), RescheduleForm()
+    again = url_for("booking.reschedule", booking_id=booking_id,
+                    therapist=form.therapist_id.data or "")
+    if not form.validate():
+        return _problem(first_error(form), back=again, back_label="See free times")
+    try:
+        services.reschedule_booking(
+            db, booking, by=current_user, start=form.start.data,
+            therapist_id=form.therapist_id.data, settings=settings(),
+            now=clock.now(), ip=request.remote_addr)
+    except (services.BookingError, BookingNotAllowed) as exc:
+        rollback(db)
+        booking = _own(booking_id)
+        action = url_for("booking.move", booking_id=booking_id)
+        return _refused(exc, form, again, action,
+                        service=_service_or_none(booking.service_id),
+                        technique=booking.technique, booking=booking)
+    commit(db)
+    flash(f"Your session has moved to {format_local(booking.starts_at)}.", "success")
+    return redirect(url_for("booking.detail", booking_id=booking_id))

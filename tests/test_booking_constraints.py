@@ -1,0 +1,146 @@
+"""The database alone refuses overlapping bookings (PostgreSQL exclusion
+constraints, SQLite triggers), and the service reports such a refusal as
+"That time was just taken"."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from clinic.accounts.models import User
+from clinic.booking import services, slots
+from clinic.booking.models import Booking, BookingStatus
+from clinic.booking.services import SlotTaken
+from tests import factories
+from tests.factories import (
+    NOW,
+    SETTINGS,
+    WED_10,
+    Book,
+    World,
+    make_booking,
+    make_client,
+    make_room,
+    make_therapist,
+)
+
+world, session, book = factories.world, factories.session, factories.book
+
+
+def refused_by_the_database(db: Session, **values: object) -> None:
+    with pytest.raises(IntegrityError) as caught:
+        make_booking(db, **values)  # type: ignore[arg-type]
+    db.rollback()
+    assert "no_overlap" in str(caught.value.orig) or (
+        getattr(caught.value.orig, "sqlstate", None) == "23P01"
+    )
+
+
+def test_the_therapist_guard_counts_the_buffer(db: Session, world: World) -> None:
+    # 10:00-11:00 with a 15-minute buffer: the therapist is busy until 11:15.
+    make_booking(db, client=make_client(db), therapist=world.therapist,
+                 service=world.service, start=WED_10)
+    for start in (WED_10, WED_10 + timedelta(minutes=5),
+                  WED_10 + timedelta(hours=1, minutes=14),
+                  WED_10 - timedelta(minutes=75) + timedelta(seconds=1)):
+        refused_by_the_database(db, client=make_client(db), therapist=world.therapist,
+                                service=world.service, start=start)
+    # Half-open ranges: back to back on both sides is fine.
+    make_booking(db, client=make_client(db), therapist=world.therapist,
+                 service=world.service, start=WED_10 + timedelta(minutes=75))
+    make_booking(db, client=make_client(db), therapist=world.therapist,
+                 service=world.service, start=WED_10 - timedelta(minutes=75))
+
+
+def test_the_room_guard(db: Session, world: World) -> None:
+    room = make_room(db)
+    make_booking(db, client=make_client(db), therapist=world.therapist,
+                 service=world.service, start=WED_10, room=room)
+    refused_by_the_database(db, client=make_client(db), therapist=make_therapist(db),
+                            service=world.service, start=WED_10 + timedelta(hours=1),
+                            room=room)
+    make_booking(db, client=make_client(db), therapist=make_therapist(db),
+                 service=world.service, start=WED_10 + timedelta(hours=1),
+                 room=make_room(db))
+
+
+def test_the_client_guard_ignores_the_buffer(db: Session, world: World) -> None:
+    make_booking(db, client=world.client, therapist=world.therapist,
+                 service=world.service, start=WED_10)
+    refused_by_the_database(db, client=world.client, therapist=make_therapist(db),
+                            service=world.service, start=WED_10 + timedelta(minutes=59))
+    # The client is free when the session ends, while its therapist is not.
+    make_booking(db, client=world.client, therapist=make_therapist(db),
+                 service=world.service, start=WED_10 + timedelta(hours=1))
+
+
+def test_cancelled_bookings_do_not_count_but_pending_ones_do(
+    db: Session, world: World
+) -> None:
+    make_booking(db, client=make_client(db), therapist=world.therapist,
+                 service=world.service, start=WED_10, status=BookingStatus.CANCELLED)
+    make_booking(db, client=make_client(db), therapist=world.therapist,
+                 service=world.service, start=WED_10, status=BookingStatus.PENDING)
+    refused_by_the_database(db, client=make_client(db), therapist=world.therapist,
+                            service=world.service, start=WED_10)
+
+
+def test_an_update_into_an_overlap_is_refused(db: Session, world: World) -> None:
+    make_booking(db, client=make_client(db), therapist=world.therapist,
+                 service=world.service, start=WED_10)
+    later = make_booking(db, client=make_client(db), therapist=world.therapist,
+                         service=world.service, start=WED_10 + timedelta(hours=3))
+    later.starts_at = WED_10 + timedelta(minutes=30)
+    later.ends_at = later.starts_at + timedelta(hours=1)
+    later.blocks_until = later.ends_at + timedelta(minutes=15)
+    with pytest.raises(IntegrityError):
+        db.commit()
+    db.rollback()
+    # Moving a row over its own old time is fine (the guard skips itself).
+    db.expire_all()
+    row = db.get(Booking, later.id)
+    row.starts_at += timedelta(minutes=30)
+    row.ends_at += timedelta(minutes=30)
+    row.blocks_until += timedelta(minutes=30)
+    db.commit()
+
+
+def test_a_missed_conflict_is_reported_as_just_taken(
+    book: Book, session: Session, db: Session, world: World,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If the check ever missed a booking, the guard still refuses the insert
+    and the client reads "That time was just taken", not an error page."""
+    make_booking(db, client=make_client(db), therapist=world.therapist,
+                 service=world.service, start=WED_10 + timedelta(minutes=30))
+    monkeypatch.setattr(slots, "check_fits", lambda **_: None)
+    with pytest.raises(SlotTaken) as caught:
+        book()
+    # Only the savepoint was undone: the transaction is still usable.
+    assert session.scalar(select(func.count()).select_from(Booking)) == 1
+    session.rollback()
+    assert str(caught.value) == "That time was just taken."
+    assert services.TAKEN == "That time was just taken."
+
+
+def test_a_missed_conflict_on_reschedule_is_reported_as_just_taken(
+    book: Book, session: Session, db: Session, world: World,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    booking = book()
+    session.commit()
+    make_booking(db, client=make_client(db), therapist=world.therapist,
+                 service=world.service, start=WED_10 + timedelta(hours=3))
+    monkeypatch.setattr(slots, "check_fits", lambda **_: None)
+    with pytest.raises(SlotTaken):
+        services.reschedule_booking(
+            session, booking, by=session.get(User, world.client.id),
+            start=WED_10 + timedelta(hours=2, minutes=30), therapist_id=None,
+            settings=SETTINGS, now=NOW)
+    session.rollback()
+    db.expire_all()
+    assert db.get(Booking, booking.id).starts_at == WED_10
