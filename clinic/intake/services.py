@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from clinic.accounts.models import User
 from clinic.intake import screening as engine
@@ -25,7 +25,7 @@ from clinic.intake.models import (
     ReceivedVia,
     Screening,
 )
-from clinic.intake.vocabulary import FIELD_KEYS, RESCREEN_FIELDS
+from clinic.intake.vocabulary import FIELD_KEYS, RESCREEN_FIELDS, TECHNIQUE_KEYS
 from clinic.settings.services import Settings
 
 # A pre-booking re-screen is valid for the booking it was made for, and only
@@ -249,9 +249,15 @@ def latest_screening(db: Session, client_id: int) -> Screening | None:
 
 
 def screening_history(db: Session, client_id: int) -> list[Screening]:
+    """Newest first, with each intake and acknowledgement loaded up front."""
     return list(db.scalars(
         select(Screening)
         .where(Screening.client_id == client_id)
+        .options(
+            selectinload(Screening.intake),
+            selectinload(Screening.acknowledgement)
+            .selectinload(Acknowledgement.therapist),
+        )
         .order_by(Screening.created_at.desc(), Screening.id.desc())
     ))
 
@@ -275,19 +281,27 @@ class ClearanceNote:
     received_via: ReceivedVia
 
 
+class RecordedClearance(NamedTuple):
+    clearance: Clearance
+    screening: Screening  # the latest intake screened again with the note
+
+
 def record_clearance(
     db: Session, client: User, note: ClearanceNote, *, by: User,
     settings: Settings, now: datetime,
-) -> Screening:
+) -> RecordedClearance:
     """Record a clinician's note and re-screen the latest intake with it.
 
-    :raise IntakeError: the note covers no rule a note can clear, or clears an
-        urgent rule without saying urgent assessment took place.
+    :raise IntakeError: the note covers no rule a note can clear, a rule that
+        does not apply to the latest answers, clears an urgent rule without
+        saying urgent assessment took place, or leaves an urgent rule
+        uncovered (the engine would lapse the note at once, §3.2).
     """
     intake = _latest_intake(db, client.id)
     if intake is None:
         raise IntakeError("This client has not completed an intake yet.")
     _check_note(note)
+    _check_note_fits(note, intake)
     clearance = Clearance(
         client_id=client.id,
         clinician_name=note.clinician_name,
@@ -305,21 +319,44 @@ def record_clearance(
     )
     db.add(clearance)
     db.flush()
-    return _store_screening(db, intake, settings, now)
+    return RecordedClearance(clearance, _store_screening(db, intake, settings, now))
 
 
 def _check_note(note: ClearanceNote) -> None:
     clearable = set(engine.CLEARABLE_RULE_IDS)
     if not note.rule_ids or not note.rule_ids <= clearable:
         raise IntakeError("Choose the rules this note covers.")
-    urgent = {r for r in note.rule_ids if engine.rule(r).outcome is engine.Outcome.URGENT}
+    urgent = {
+        r for r in note.rule_ids
+        if engine.rule(r).outcome is engine.Outcome.URGENT
+    }
     if urgent and not note.urgent_assessed:
         raise IntakeError(
             "Urgent rules can only be cleared by a note stating that urgent or "
             "emergency assessment has taken place."
         )
-    if note.excluded_override is not None and "swedish" in note.excluded_override:
-        raise IntakeError("A clearance cannot exclude Swedish massage.")
+    if note.excluded_override is not None:
+        if "swedish" in note.excluded_override:
+            raise IntakeError("A clearance cannot exclude Swedish massage.")
+        if not note.excluded_override <= set(TECHNIQUE_KEYS):
+            # The engine refuses unknown techniques with ValueError (a 500).
+            raise IntakeError("Choose techniques from the list.")
+
+
+def _check_note_fits(note: ClearanceNote, intake: Intake) -> None:
+    """The note must cover rules the latest answers fire, urgent ones included."""
+    fired = engine.screen(intake.answers, emergency_number="", urgent_care="")
+    if not note.rule_ids <= set(fired.fired_rules):
+        raise IntakeError("Choose only rules that apply to the latest answers.")
+    uncovered = sorted(
+        r for r in fired.fired_rules
+        if engine.rule(r).outcome is engine.Outcome.URGENT and r not in note.rule_ids
+    )
+    if uncovered:
+        raise IntakeError(
+            f"The latest answers also fire {', '.join(uncovered)}. A note must cover "
+            "every urgent rule, after urgent or emergency assessment."
+        )
 
 
 def _latest_intake(db: Session, client_id: int) -> Intake | None:
@@ -372,6 +409,21 @@ class BookingGate:
     suggested: str | None = None
     suggestion_reason: str = ""
     needs_rescreen: bool = False
+    needs_questionnaire: bool = False  # the whole questionnaire again (link it)
+
+
+# A signed session note recorded symptoms spreading further down the leg
+# (§7.2 peripheralising): the next intake must see it before another booking.
+SPREAD_REASON = (
+    "Please complete the health questionnaire again before your next booking: "
+    "your therapist noted that your symptoms have spread."
+)
+
+
+def _spread_since_last_intake(db: Session, client_id: int) -> bool:
+    from clinic.notes.services import spread_needs_intake  # notes sit above intake
+
+    return spread_needs_intake(db, client_id) is not None
 
 
 def booking_gate(
@@ -381,6 +433,8 @@ def booking_gate(
     if latest_full_intake(db, client_id) is None:
         return BookingGate(False, "Please complete the health questionnaire first.",
                            None, needs_rescreen=True)
+    if _spread_since_last_intake(db, client_id):
+        return BookingGate(False, SPREAD_REASON, None, needs_questionnaire=True)
     screening = _fresh_screening(db, client_id, screening_id, now)
     if screening is None:
         return BookingGate(False, "Please answer the safety questions for this "
@@ -419,3 +473,4 @@ def _fresh_screening(
         return None
     used = db.scalar(select(Booking.id).where(Booking.screening_id == latest.id))
     return None if used is not None else latest
+

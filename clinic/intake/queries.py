@@ -1,0 +1,160 @@
+"""Read-side queries for the staff pages: each client's latest screening in
+one window query (review queue, client list), and a client's record.
+
+Like services, they take a session and never commit; they never write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from sqlalchemy import Subquery, and_, case, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from clinic.accounts.models import Role, User
+from clinic.intake import screening as engine
+from clinic.intake.models import Acknowledgement, Clearance, Screening
+
+
+def first_screening_ids(db: Session, client_id: int) -> set[int]:
+    """The first screening of each intake; any later one followed a clearance."""
+    return set(
+        db.scalars(
+            select(func.min(Screening.id))
+            .where(Screening.client_id == client_id)
+            .group_by(Screening.intake_id)
+        )
+    )
+
+
+def clearances_of(db: Session, client_id: int) -> list[Clearance]:
+    """Every note recorded for the client, newest first (in force or not)."""
+    return list(
+        db.scalars(
+            select(Clearance)
+            .where(Clearance.client_id == client_id)
+            .options(selectinload(Clearance.recorded_by))
+            .order_by(Clearance.recorded_at.desc(), Clearance.id.desc())
+        )
+    )
+
+
+class ClientStatus(NamedTuple):
+    """A client with their latest screening (None before any intake)."""
+
+    client: User
+    screening: Screening | None
+    acknowledgement: Acknowledgement | None
+
+    @property
+    def attention(self) -> str:
+        """What staff must do: "urgent", "clearance", "acknowledge" or ""."""
+        outcome = self.screening.outcome if self.screening is not None else ""
+        if outcome == engine.Outcome.URGENT:
+            return "urgent"
+        if outcome == engine.Outcome.REFER:
+            return "clearance"
+        if outcome == engine.Outcome.CAUTION and self.acknowledgement is None:
+            return "acknowledge"
+        return ""
+
+
+def _latest_screenings() -> Subquery:
+    """Each client's newest screening id, in one window query over all
+    screenings (no per-client look-up), as a table to join on client_id."""
+    rank = func.row_number().over(
+        partition_by=Screening.client_id,
+        order_by=(Screening.created_at.desc(), Screening.id.desc()),
+    )
+    ranked = select(
+        Screening.id.label("id"), Screening.client_id.label("client_id"),
+        rank.label("rank"),
+    ).subquery()
+    return (
+        select(ranked.c.id, ranked.c.client_id)
+        .where(ranked.c.rank == 1)
+        .subquery("latest")
+    )
+
+
+# Urgent alerts first, then clients awaiting clearance, then acknowledgements.
+_QUEUE_ORDER = case(
+    {engine.Outcome.URGENT.value: 0, engine.Outcome.REFER.value: 1},
+    value=Screening.outcome,
+    else_=2,
+)
+
+
+def review_queue(db: Session) -> list[ClientStatus]:
+    """Clients whose latest screening is urgent, refer, or an unacknowledged
+    caution, most pressing first: one query however many clients."""
+    latest = _latest_screenings()
+    rows = db.execute(
+        select(User, Screening, Acknowledgement)
+        .select_from(latest)
+        .join(User, User.id == latest.c.client_id)
+        .join(Screening, Screening.id == latest.c.id)
+        .outerjoin(Acknowledgement, Acknowledgement.screening_id == Screening.id)
+        .where(
+            or_(
+                Screening.outcome.in_(
+                    (engine.Outcome.URGENT.value, engine.Outcome.REFER.value)
+                ),
+                and_(
+                    Screening.outcome == engine.Outcome.CAUTION.value,
+                    Acknowledgement.id.is_(None),
+                ),
+            ),
+        )
+        .order_by(_QUEUE_ORDER, Screening.created_at.desc(), Screening.id.desc())
+    )
+    return [ClientStatus(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class ClientPage:
+    items: list[ClientStatus]
+    total: int
+    page: int
+    pages: int
+
+
+def client_overview(
+    db: Session, search: str = "", page: int = 1, per_page: int = 25
+) -> ClientPage:
+    """Clients (name or email containing `search`) with their current status,
+    by name. `page` is clamped to the pages there are."""
+    matches = [User.role == Role.CLIENT]
+    if search:
+        matches.append(
+            or_(
+                User.full_name.icontains(search, autoescape=True),
+                User.email.icontains(search, autoescape=True),
+            )
+        )
+    total = db.scalar(select(func.count(User.id)).where(*matches)) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    latest = _latest_screenings()
+    rows = db.execute(
+        select(User, Screening, Acknowledgement)
+        .select_from(User)
+        .outerjoin(latest, latest.c.client_id == User.id)
+        .outerjoin(Screening, Screening.id == latest.c.id)
+        .outerjoin(Acknowledgement, Acknowledgement.screening_id == Screening.id)
+        .where(*matches)
+        .order_by(User.full_name, User.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return ClientPage([ClientStatus(*row) for row in rows], total, page, pages)
+
+
+def review_counts(db: Session) -> dict[str, int]:
+    """How many clients the review queue holds, by what staff must do
+    ("urgent", "clearance", "acknowledge"), for the therapist's home page."""
+    counts = {"urgent": 0, "clearance": 0, "acknowledge": 0}
+    for entry in review_queue(db):
+        counts[entry.attention] += 1
+    return counts
