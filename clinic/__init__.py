@@ -54,8 +54,16 @@ def _register_blueprints(app: Flask) -> None:
     from clinic.intake.views import bp as intake_bp
     from clinic.notes.views import bp as notes_bp
 
-    for blueprint in (home_bp, accounts_bp, admin_bp, audit_bp, intake_bp,
-                      booking_bp, schedule_bp, notes_bp):
+    for blueprint in (
+        home_bp,
+        accounts_bp,
+        admin_bp,
+        audit_bp,
+        intake_bp,
+        booking_bp,
+        schedule_bp,
+        notes_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -41,7 +41,10 @@ def create_admin(email: str, full_name: str, password: str) -> None:
     with new_session() as db:
         try:
             accounts.create_user(
-                db, email=email, password=password, full_name=full_name,
+                db,
+                email=email,
+                password=password,
+                full_name=full_name,
                 role=Role.ADMIN,
                 hash_profile=current_app.config["PASSWORD_HASH_PROFILE"],
             )
@@ -61,7 +64,7 @@ def seed_demo_command() -> None:
     with new_session() as db:
         logins = seed_demo(db, current_app.config)
         db.commit()
-    click.echo("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for role, email in logins:
         click.echo(f"  {role:<10} {email}")
 

@@ -19,7 +19,7 @@ INSTANCE_DIR = PROJECT_ROOT / "instance"
 
 # Keys shorter than this are refused outside development and tests.
 MIN_SECRET_KEY_LENGTH = 32
-DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
+DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"  # noqa: S105
 
 
 class Defaults:
@@ -62,7 +62,7 @@ class Defaults:
     MAX_CONTENT_LENGTH = 256 * 1024
     MAX_FORM_MEMORY_SIZE = 256 * 1024
     WTF_CSRF_TIME_LIMIT = 8 * 3600
-    PASSWORD_HASH_PROFILE = "strong"  # "fast" only in tests
+    PASSWORD_HASH_PROFILE = "strong"  # noqa: S105  ("fast" only in tests)
     PASSWORD_RESET_MAX_AGE = timedelta(hours=1)
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS = 20
@@ -89,10 +89,10 @@ class Development(Defaults):
 
 class Test(Defaults):
     ENV = "test"
-    SECRET_KEY = "test-secret-key-0123456789abcdef0123456789"
+    SECRET_KEY = "test-secret-key-0123456789abcdef0123456789"  # noqa: S105
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
-    PASSWORD_HASH_PROFILE = "fast"
+    PASSWORD_HASH_PROFILE = "fast"  # noqa: S105  (a profile name)
     PREFERRED_URL_SCHEME = "http"
 
 

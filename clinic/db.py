@@ -94,7 +94,9 @@ def _configure_sqlite(engine: Engine) -> None:
         options = conn.get_execution_options()
         if options.get("isolation_level") == "AUTOCOMMIT":
             return
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN")
+        conn.exec_driver_sql(
+            "BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN"
+        )
 
 
 def make_engine(url: str) -> Engine:
@@ -137,9 +139,7 @@ def get_session() -> Session:
     write (style.md) and get a read session that blocks nobody.
     """
     if "db_session" not in g:
-        write = (
-            not has_request_context() or request.method not in READ_ONLY_METHODS
-        )
+        write = not has_request_context() or request.method not in READ_ONLY_METHODS
         g.db_session = new_session(write=write)
     return g.db_session
 

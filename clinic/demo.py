@@ -33,30 +33,58 @@ DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105  (published demo login)
 
 DEMO_USERS: tuple[dict[str, Any], ...] = (
     {"email": "admin@example.com", "full_name": "Alex Admin", "role": Role.ADMIN},
-    {"email": "therapist1@example.com", "full_name": "Tara Jones",
-     "role": Role.THERAPIST, "phone": "020 7946 0101"},
-    {"email": "therapist2@example.com", "full_name": "Sam Patel",
-     "role": Role.THERAPIST, "phone": "020 7946 0102"},
-    {"email": "client1@example.com", "full_name": "Chris Client",
-     "role": Role.CLIENT, "phone": "07700 900001",
-     "date_of_birth": date(1988, 4, 12)},
-    {"email": "client2@example.com", "full_name": "Dana Doe",
-     "role": Role.CLIENT, "phone": "07700 900002",
-     "date_of_birth": date(1979, 9, 30)},
+    {
+        "email": "therapist1@example.com",
+        "full_name": "Tara Jones",
+        "role": Role.THERAPIST,
+        "phone": "020 7946 0101",
+    },
+    {
+        "email": "therapist2@example.com",
+        "full_name": "Sam Patel",
+        "role": Role.THERAPIST,
+        "phone": "020 7946 0102",
+    },
+    {
+        "email": "client1@example.com",
+        "full_name": "Chris Client",
+        "role": Role.CLIENT,
+        "phone": "07700 900001",
+        "date_of_birth": date(1988, 4, 12),
+    },
+    {
+        "email": "client2@example.com",
+        "full_name": "Dana Doe",
+        "role": Role.CLIENT,
+        "phone": "07700 900002",
+        "date_of_birth": date(1979, 9, 30),
+    },
 )
 
 DEMO_SERVICES: tuple[dict[str, Any], ...] = (
-    {"name": "Sciatica relief massage", "duration_minutes": 60, "price_pence": 5500,
-     "buffer_minutes": 15,
-     "description": "Focused work on the lower back, buttock and leg muscles "
-                    "that can press on the sciatic nerve."},
-    {"name": "Back and hip massage", "duration_minutes": 45, "price_pence": 4500,
-     "buffer_minutes": 10,
-     "description": "Eases tight muscles of the lower back and hips."},
-    {"name": "Initial assessment and massage", "duration_minutes": 75,
-     "price_pence": 6500, "buffer_minutes": 15,
-     "description": "A first visit: we go through your answers together, then "
-                    "treat."},
+    {
+        "name": "Sciatica relief massage",
+        "duration_minutes": 60,
+        "price_pence": 5500,
+        "buffer_minutes": 15,
+        "description": "Focused work on the lower back, buttock and leg muscles "
+        "that can press on the sciatic nerve.",
+    },
+    {
+        "name": "Back and hip massage",
+        "duration_minutes": 45,
+        "price_pence": 4500,
+        "buffer_minutes": 10,
+        "description": "Eases tight muscles of the lower back and hips.",
+    },
+    {
+        "name": "Initial assessment and massage",
+        "duration_minutes": 75,
+        "price_pence": 6500,
+        "buffer_minutes": 15,
+        "description": "A first visit: we go through your answers together, then "
+        "treat.",
+    },
 )
 DEMO_ROOMS = ("Treatment room 1", "Treatment room 2")
 
@@ -64,46 +92,66 @@ MON_TO_FRI, TUE_TO_SAT = range(5), range(1, 6)
 DEMO_THERAPISTS: dict[str, dict[str, Any]] = {
     "therapist1@example.com": {
         "bio": "Sports and remedial massage therapist with ten years of "
-               "experience treating sciatica and lower back pain.",
+        "experience treating sciatica and lower back pain.",
         "techniques": TECHNIQUE_KEYS,
         "hours": [(day, time(9), time(12, 30)) for day in MON_TO_FRI]
         + [(day, time(13, 30), time(17)) for day in MON_TO_FRI],
     },
     "therapist2@example.com": {
         "bio": "Massage therapist who specialises in gentle work for "
-               "long-standing back pain.",
+        "long-standing back pain.",
         "techniques": ("swedish", "deep_tissue", "trigger_point"),
         "hours": [(day, time(10), time(18)) for day in TUE_TO_SAT],
     },
 }
 
 _CLEAR_BASE: dict[str, Any] = {
-    "age_years": 37, "pregnancy": "not_applicable", "pain_score": 5,
-    "pain_locations": ["lower_back", "buttock", "thigh"], "legs_affected": "right",
-    "pain_duration": "less_than_6_weeks", "onset": "gradual",
-    "pain_trend": "stable", "symptom_extent_trend": "no_change",
-    "suspected_cause": "tight_muscles", "cause_source": "self_reported",
-    "clinician_assessed": "no", "muscle_knots": "no", "bladder_change": "no",
-    "bowel_change": "no", "saddle_numbness": "no", "leg_weakness": "none",
-    "leg_numbness": "none", "one_leg_swollen_warm_red": "no",
-    "breathless_or_chest_pain": "no", "fever": "no",
-    "unexplained_weight_loss": "no", "night_pain": "no",
-    "history_of_cancer": "no", "recent_injury": "none",
-    "surgery_last_12_weeks": "no", "blood_pressure_status": "no_known_problem",
-    "medications": ["none"], "conditions": ["none"],
+    "age_years": 37,
+    "pregnancy": "not_applicable",
+    "pain_score": 5,
+    "pain_locations": ["lower_back", "buttock", "thigh"],
+    "legs_affected": "right",
+    "pain_duration": "less_than_6_weeks",
+    "onset": "gradual",
+    "pain_trend": "stable",
+    "symptom_extent_trend": "no_change",
+    "suspected_cause": "tight_muscles",
+    "cause_source": "self_reported",
+    "clinician_assessed": "no",
+    "muscle_knots": "no",
+    "bladder_change": "no",
+    "bowel_change": "no",
+    "saddle_numbness": "no",
+    "leg_weakness": "none",
+    "leg_numbness": "none",
+    "one_leg_swollen_warm_red": "no",
+    "breathless_or_chest_pain": "no",
+    "fever": "no",
+    "unexplained_weight_loss": "no",
+    "night_pain": "no",
+    "history_of_cancer": "no",
+    "recent_injury": "none",
+    "surgery_last_12_weeks": "no",
+    "blood_pressure_status": "no_known_problem",
+    "medications": ["none"],
+    "conditions": ["none"],
 }
 DEMO_INTAKES: dict[str, dict[str, Any]] = {
     # Clear: chronic tight muscles assessed by a clinician, with knots, so
     # trigger point therapy is suggested first.
     "client1@example.com": {
-        **_CLEAR_BASE, "pain_duration": "more_than_12_weeks",
-        "clinician_assessed": "yes", "cause_source": "clinician_diagnosed",
+        **_CLEAR_BASE,
+        "pain_duration": "more_than_12_weeks",
+        "clinician_assessed": "yes",
+        "cause_source": "clinician_diagnosed",
         "muscle_knots": "yes",
     },
     # Caution: an antiplatelet medicine rules out deep techniques and puts
     # the screening in the therapists' review queue.
     "client2@example.com": {
-        **_CLEAR_BASE, "age_years": 46, "medications": ["antiplatelet"],
+        **_CLEAR_BASE,
+        "age_years": 46,
+        "medications": ["antiplatelet"],
     },
 }
 
@@ -129,7 +177,9 @@ def _ensure_user(db: Session, spec: dict[str, Any], config: dict[str, Any]) -> U
     if existing is not None:
         return existing
     return create_user(
-        db, password=DEMO_PASSWORD, hash_profile=config["PASSWORD_HASH_PROFILE"],
+        db,
+        password=DEMO_PASSWORD,
+        hash_profile=config["PASSWORD_HASH_PROFILE"],
         **spec,
     )
 
@@ -144,8 +194,9 @@ def _ensure_named(db: Session, model: type[Any], spec: dict[str, Any]) -> Any:
     return row
 
 
-def _ensure_therapist(db: Session, user: User, services: list[Service],
-                      spec: dict[str, Any]) -> None:
+def _ensure_therapist(
+    db: Session, user: User, services: list[Service], spec: dict[str, Any]
+) -> None:
     if db.get(Therapist, user.id) is not None:
         return
     therapist = Therapist(user_id=user.id, bio=spec["bio"], services=services)
@@ -161,9 +212,11 @@ def _ensure_therapist(db: Session, user: User, services: list[Service],
     db.flush()
 
 
-def _ensure_intake(db: Session, client: User, answers: dict[str, Any],
-                   config: dict[str, Any]) -> None:
+def _ensure_intake(
+    db: Session, client: User, answers: dict[str, Any], config: dict[str, Any]
+) -> None:
     if db.scalar(select(Intake.id).where(Intake.client_id == client.id).limit(1)):
         return
-    submit_intake(db, client, answers, by=client,
-                  settings=load_settings(db, config), now=utcnow())
+    submit_intake(
+        db, client, answers, by=client, settings=load_settings(db, config), now=utcnow()
+    )

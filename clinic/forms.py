@@ -39,7 +39,9 @@ def strip_filter(value: Any) -> Any:
 
 def max_length(column_size: int) -> Length:
     """The form's limit is the column's, so both databases accept the same."""
-    return Length(max=column_size, message=f"Please use at most {column_size} characters.")
+    return Length(
+        max=column_size, message=f"Please use at most {column_size} characters."
+    )
 
 
 class PasswordStrength:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_request_context, request, url_for
 from flask_login import current_user
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from clinic.accounts.forms import EmptyForm
@@ -41,9 +41,9 @@ def nav_link(endpoint: str, label: str) -> Markup:
     feature has not registered are left out, so features add links by name."""
     if endpoint not in current_app.view_functions:
         return Markup("")
-    current = ' aria-current="page"' if request.endpoint == endpoint else ""
-    return Markup(
-        f'<li><a href="{escape(url_for(endpoint))}"{current}>{escape(label)}</a></li>'
+    current = Markup(' aria-current="page"') if request.endpoint == endpoint else ""
+    return Markup('<li><a href="{}"{}>{}</a></li>').format(
+        url_for(endpoint), current, label
     )
 
 
@@ -59,8 +59,10 @@ def _clinic_identity() -> dict[str, str]:
             with new_session(write=False) as db:
                 current = load_settings(db, current_app.config)
     except SQLAlchemyError:
-        return {"clinic_name": current_app.config["CLINIC_NAME"],
-                "clinic_phone": current_app.config["CLINIC_PHONE"]}
+        return {
+            "clinic_name": current_app.config["CLINIC_NAME"],
+            "clinic_phone": current_app.config["CLINIC_PHONE"],
+        }
     return {"clinic_name": current.clinic_name, "clinic_phone": current.clinic_phone}
 
 

@@ -36,7 +36,9 @@ class SmtpSink:
         self.port = _free_port()
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
-        self._controller = Controller(_Handler(self), hostname=self.host, port=self.port)
+        self._controller = Controller(
+            _Handler(self), hostname=self.host, port=self.port
+        )
 
     def start(self) -> None:
         self._controller.start()

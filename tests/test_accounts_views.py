@@ -24,7 +24,9 @@ REGISTRATION = {
 }
 
 
-def test_register_creates_a_client_and_logs_in(client: FlaskClient, db: Session) -> None:
+def test_register_creates_a_client_and_logs_in(
+    client: FlaskClient, db: Session
+) -> None:
     response = client.post("/register", data=REGISTRATION)
     assert response.status_code == 302
     assert response.headers["Location"] == "/"

@@ -111,8 +111,10 @@ class ResetPasswordForm(ClinicForm):
 class ChangePasswordForm(ClinicForm):
     current_password = PasswordField(
         "Current password",
-        validators=[InputRequired("Please enter your current password."),
-                    max_length(128)],
+        validators=[
+            InputRequired("Please enter your current password."),
+            max_length(128),
+        ],
         render_kw={"autocomplete": "current-password"},
     )
     password, confirm = _new_password_fields()

@@ -34,8 +34,13 @@ class User(UserMixin, Base):
     email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=20, name="role",
-             values_callable=lambda roles: [r.value for r in roles])
+        Enum(
+            Role,
+            native_enum=False,
+            length=20,
+            name="role",
+            values_callable=lambda roles: [r.value for r in roles],
+        )
     )
     full_name: Mapped[str] = mapped_column(String(NAME_MAX))
     phone: Mapped[str | None] = mapped_column(String(PHONE_MAX))

@@ -148,11 +148,16 @@ def _is_throttled(
 
 
 def _count_failures(db: Session, condition: object, since: datetime) -> int:
-    return db.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(condition, LoginAttempt.succeeded.is_(False), LoginAttempt.at > since)
-    ) or 0
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(
+                condition, LoginAttempt.succeeded.is_(False), LoginAttempt.at > since
+            )
+        )
+        or 0
+    )
 
 
 def end_all_sessions(user: User) -> None:
@@ -215,10 +220,8 @@ def reset_password(db: Session, token: str, new_password: str, profile: str) -> 
     return user
 
 
-_BAD_TOKEN = (
-    "This password reset link is invalid, has expired or has already been "
-    "used. Please ask for a new one."
-)
+# A message, not a secret.
+_BAD_TOKEN = "This password reset link is invalid, has expired or has already been used. Please ask for a new one."  # noqa: E501, S105
 
 
 def _usable_token(db: Session, token: str) -> PasswordResetToken:

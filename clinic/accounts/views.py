@@ -186,8 +186,9 @@ def change_password() -> Response | str:
         db = get_session()
         user = db.get(User, current_user.id)
         assert user is not None
-        if not verify_password(user.password_hash, form.current_password.data,
-                               _profile()):
+        if not verify_password(
+            user.password_hash, form.current_password.data, _profile()
+        ):
             form.current_password.errors.append("That is not your current password.")
         else:
             services.change_password(user, form.password.data, _profile())
@@ -196,7 +197,9 @@ def change_password() -> Response | str:
             # Other devices are logged out; this one logs in again with the
             # new session version.
             login_user(user)
-            flash("Your password has been changed. Other devices are logged out.",
-                  "success")
+            flash(
+                "Your password has been changed. Other devices are logged out.",
+                "success",
+            )
             return redirect(url_for("home.index"))
     return render_template("accounts/change_password.html", form=form)

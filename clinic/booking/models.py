@@ -55,10 +55,14 @@ ACTIVE_SQL = "status IN ('pending', 'confirmed')"
 therapist_service = Table(
     "therapist_service",
     Base.metadata,
-    Column("therapist_id", ForeignKey("therapist.user_id", ondelete="CASCADE"),
-           primary_key=True),
-    Column("service_id", ForeignKey("service.id", ondelete="CASCADE"),
-           primary_key=True),
+    Column(
+        "therapist_id",
+        ForeignKey("therapist.user_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True
+    ),
 )
 
 
@@ -99,7 +103,8 @@ class Therapist(Base):
         cascade="all, delete-orphan"
     )
     hours: Mapped[list[WorkingHours]] = relationship(
-        cascade="all, delete-orphan", order_by="(WorkingHours.weekday, WorkingHours.start)"
+        cascade="all, delete-orphan",
+        order_by="(WorkingHours.weekday, WorkingHours.start)",
     )
 
     @property
@@ -130,7 +135,7 @@ class WorkingHours(Base):
     __tablename__ = "working_hours"
     __table_args__ = (
         CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
-        CheckConstraint("start < \"end\"", name="start_before_end"),
+        CheckConstraint('start < "end"', name="start_before_end"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -153,7 +158,9 @@ class TimeOff(Base):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(String(REASON_MAX), default="")
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    created_by_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="RESTRICT")
+    )
 
 
 class Closure(Base):
@@ -166,7 +173,9 @@ class Closure(Base):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(String(REASON_MAX), default="")
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    created_by_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="RESTRICT")
+    )
 
 
 def _tstzrange(start: str, end: str) -> object:
@@ -212,15 +221,24 @@ class Booking(Base):
     therapist_id: Mapped[int] = mapped_column(
         ForeignKey("therapist.user_id", ondelete="RESTRICT")
     )
-    service_id: Mapped[int] = mapped_column(ForeignKey("service.id", ondelete="RESTRICT"))
-    room_id: Mapped[int | None] = mapped_column(ForeignKey("room.id", ondelete="RESTRICT"))
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("service.id", ondelete="RESTRICT")
+    )
+    room_id: Mapped[int | None] = mapped_column(
+        ForeignKey("room.id", ondelete="RESTRICT")
+    )
     technique: Mapped[str] = mapped_column(String(TECHNIQUE_MAX))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     blocks_until: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[BookingStatus] = mapped_column(
-        Enum(BookingStatus, native_enum=False, length=20, name="booking_status",
-             values_callable=lambda statuses: [s.value for s in statuses]),
+        Enum(
+            BookingStatus,
+            native_enum=False,
+            length=20,
+            name="booking_status",
+            values_callable=lambda statuses: [s.value for s in statuses],
+        ),
         default=BookingStatus.CONFIRMED,
     )
     # The pre-booking screening that allowed this booking; valid for it only.
@@ -228,7 +246,9 @@ class Booking(Base):
         ForeignKey("screening.id", ondelete="RESTRICT"), unique=True
     )
     price_pence: Mapped[int]
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    created_by_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="RESTRICT")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_by_id: Mapped[int | None] = mapped_column(

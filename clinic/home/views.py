@@ -66,12 +66,19 @@ def therapist() -> str:
 
 
 def _upcoming(db: Session, condition: object, limit: int) -> list[Booking]:
-    return list(db.scalars(
-        select(Booking)
-        .where(condition, Booking.status.in_(ACTIVE_STATUSES),
-               Booking.ends_at > clock.now())
-        .options(selectinload(Booking.service),
-                 selectinload(Booking.therapist).selectinload(Therapist.user))
-        .order_by(Booking.starts_at)
-        .limit(limit)
-    ))
+    return list(
+        db.scalars(
+            select(Booking)
+            .where(
+                condition,
+                Booking.status.in_(ACTIVE_STATUSES),
+                Booking.ends_at > clock.now(),
+            )
+            .options(
+                selectinload(Booking.service),
+                selectinload(Booking.therapist).selectinload(Therapist.user),
+            )
+            .order_by(Booking.starts_at)
+            .limit(limit)
+        )
+    )

@@ -19,8 +19,13 @@ from clinic.db import Base, UTCDateTime, utcnow
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, native_enum=False, length=20, name=name,
-                values_callable=lambda members: [m.value for m in members])
+    return Enum(
+        cls,
+        native_enum=False,
+        length=20,
+        name=name,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 class IntakeKind(enum.StrEnum):
@@ -41,7 +46,9 @@ class Intake(Base):
     )
     # The answers as screened (for a re-screen: merged with the base intake).
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    created_by_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="RESTRICT")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     client: Mapped[User] = relationship(foreign_keys=[client_id])
@@ -98,7 +105,9 @@ class Acknowledgement(Base):
     screening_id: Mapped[int] = mapped_column(
         ForeignKey("screening.id", ondelete="RESTRICT"), unique=True
     )
-    therapist_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    therapist_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="RESTRICT")
+    )
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     screening: Mapped[Screening] = relationship(back_populates="acknowledgement")
@@ -112,8 +121,11 @@ class ReceivedVia(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"letter": "Letter", "email": "Email",
-                "verbal": "Phone call logged by staff"}[self.value]
+        return {
+            "letter": "Letter",
+            "email": "Email",
+            "verbal": "Phone call logged by staff",
+        }[self.value]
 
 
 class Clearance(Base):
@@ -133,8 +145,12 @@ class Clearance(Base):
     # None: each rule's own after-clearance exclusions apply.
     excluded_override: Mapped[list[str] | None] = mapped_column(JSON)
     urgent_assessed: Mapped[bool] = mapped_column(Boolean, default=False)
-    received_via: Mapped[ReceivedVia] = mapped_column(_enum(ReceivedVia, "received_via"))
-    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    received_via: Mapped[ReceivedVia] = mapped_column(
+        _enum(ReceivedVia, "received_via")
+    )
+    recorded_by_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="RESTRICT")
+    )
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
     lapsed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

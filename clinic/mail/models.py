@@ -34,8 +34,13 @@ class OutboxMessage(Base):
     attachment_type: Mapped[str | None] = mapped_column(String(100))
     attachment_text: Mapped[str | None] = mapped_column(Text)
     status: Mapped[MailStatus] = mapped_column(
-        Enum(MailStatus, native_enum=False, length=20, name="mail_status",
-             values_callable=lambda statuses: [s.value for s in statuses]),
+        Enum(
+            MailStatus,
+            native_enum=False,
+            length=20,
+            name="mail_status",
+            values_callable=lambda statuses: [s.value for s in statuses],
+        ),
         default=MailStatus.PENDING,
     )
     attempts: Mapped[int] = mapped_column(default=0)

@@ -73,7 +73,7 @@ def build_email(row: OutboxMessage, sender: str) -> EmailMessage:
     message["Message-ID"] = f"<outbox-{row.id}-{row.created_at:%Y%m%d%H%M%S}@clinic>"
     message.set_content(row.body_text)
     if row.attachment_text is not None:
-        maintype, _, subtype = (row.attachment_type or "text/plain").partition("/")
+        _maintype, _, subtype = (row.attachment_type or "text/plain").partition("/")
         subtype, _, params = subtype.partition(";")
         message.add_attachment(
             row.attachment_text,

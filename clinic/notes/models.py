@@ -21,8 +21,13 @@ AREA_MAX = 500
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, native_enum=False, length=20, name=name,
-                values_callable=lambda members: [m.value for m in members])
+    return Enum(
+        cls,
+        native_enum=False,
+        length=20,
+        name=name,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 class Pressure(enum.StrEnum):
