@@ -17,6 +17,7 @@ from clinic.booking.models import ACTIVE_STATUSES, Booking, Therapist
 from clinic.db import get_session
 from clinic.intake import services as intake
 from clinic.intake.vocabulary import technique_name
+from clinic.notes.history import notes_to_write
 from clinic.web import settings
 
 bp = Blueprint("home", __name__)
@@ -53,11 +54,11 @@ def client() -> str:
 def therapist() -> str:
     db = get_session()
     now = clock.now()
+    zone = settings().zone
     return render_template(
         "home/therapist.html",
-        today_sessions=schedule.today_for(
-            db, current_user.id, now=now, zone=settings().zone
-        ),
+        today_sessions=schedule.today_for(db, current_user.id, now=now, zone=zone),
+        notes_to_write=notes_to_write(db, current_user.id, now, zone),
         now=now,
         client_url=schedule_views.client_url,
         technique_name=technique_name,
