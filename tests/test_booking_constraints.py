@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, PendingRollbackError
 from sqlalchemy.orm import Session
 
 from clinic.accounts.models import User
@@ -120,9 +120,12 @@ def test_a_missed_conflict_is_reported_as_just_taken(
     monkeypatch.setattr(slots, "check_fits", lambda **_: None)
     with pytest.raises(SlotTaken) as caught:
         book()
-    # Only the savepoint was undone: the transaction is still usable.
-    assert session.scalar(select(func.count()).select_from(Booking)) == 1
+    # The refused insert ended the transaction (no savepoint): the caller
+    # rolls back, as the views do, and nothing of ours was written.
+    with pytest.raises(PendingRollbackError):
+        session.scalar(select(func.count()).select_from(Booking))
     session.rollback()
+    assert session.scalar(select(func.count()).select_from(Booking)) == 1
     assert str(caught.value) == "That time was just taken."
     assert services.TAKEN == "That time was just taken."
 

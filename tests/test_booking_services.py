@@ -373,8 +373,8 @@ def test_available_slots_costs_one_query_per_table(
             days=7, settings=SETTINGS, now=NOW)
     finally:
         event.remove(engine, "before_cursor_execute", count_statement)
-    # therapists (with users), working hours, bookings, time off, closures, rooms
-    assert len(statements) == 6, statements
+    # therapists (names), rooms, bookings, time off with closures, working hours
+    assert len(statements) == 5, statements
     # 7 days x 29 starts (09:00 to 16:00 every 15 minutes), once each
     assert len(offers) == 7 * 29
     assert offers[0].start == datetime(2027, 3, 24, 9, tzinfo=UTC)

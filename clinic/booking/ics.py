@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
+from clinic.accounts.models import User
 from clinic.booking.models import Booking, BookingStatus
 from clinic.db import utcnow
 from clinic.intake.vocabulary import TECHNIQUE_NAMES
@@ -160,10 +161,10 @@ def _calendar(method: str, events: Iterable[str], header: Sequence[str] = ()) ->
     ])
 
 
-def _participants(booking: Booking, clinic: Clinic) -> list[str]:
+def _participants(booking: Booking, clinic: Clinic, client: User | None) -> list[str]:
     """ORGANIZER and ATTENDEE, which iTIP REQUEST/CANCEL require (RFC 5546)."""
     organizer = clinic.organizer_email or f"no-reply@{clinic.host}"
-    client = booking.client
+    client = client or booking.client
     return [
         f"ORGANIZER;CN={quote_param(clinic.name)}:mailto:{organizer}",
         f"ATTENDEE;CN={quote_param(client.full_name)};ROLE=REQ-PARTICIPANT;"
@@ -179,8 +180,10 @@ def booking_ics(
     clinic: Clinic | None = None,
     sequence: int | None = None,
     now: datetime | None = None,
+    client: User | None = None,
 ) -> str:
-    """One session as a calendar file for the client.
+    """One session as a calendar file for the client (``client``: the
+    booking's client, when the caller has it loaded already).
 
     ``method="CANCEL"`` marks the event cancelled (the client's calendar
     removes it). ``sequence`` must grow with every change the client is sent
@@ -200,7 +203,7 @@ def booking_ics(
     )
     cancelled = method == "CANCEL" or booking.status is BookingStatus.CANCELLED
     status = "CANCELLED" if cancelled else _STATUS[booking.status]
-    extra = _participants(booking, clinic) if method != "PUBLISH" else []
+    extra = _participants(booking, clinic, client) if method != "PUBLISH" else []
     event = _event(booking, summary=summary, description=description, clinic=clinic,
                    now=now, status=status, sequence=sequence,
                    extra=extra)

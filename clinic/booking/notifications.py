@@ -16,6 +16,7 @@ from flask import current_app, has_request_context, render_template, url_for
 from sqlalchemy.orm import Session
 from werkzeug.routing import BuildError
 
+from clinic.accounts.models import User
 from clinic.booking import ics
 from clinic.booking.models import Booking
 from clinic.mail.models import OutboxMessage
@@ -25,19 +26,30 @@ from clinic.settings.services import Settings, load_settings
 SHORT_WHEN = "%a %d %b, %H:%M"
 
 
-def queue_confirmation(db: Session, booking: Booking) -> None:
+def queue_confirmation(
+    db: Session, booking: Booking, *, settings: Settings | None = None,
+    client: User | None = None,
+) -> None:
+    """``settings`` and ``client`` (the booking's client) save loading them
+    again when the caller has them."""
     _queue(db, booking, "confirmation", "Booked: {service} on {when}",
-           method="REQUEST")
+           method="REQUEST", settings=settings, client=client)
 
 
-def queue_reschedule_notice(db: Session, booking: Booking, old_start: datetime) -> None:
+def queue_reschedule_notice(
+    db: Session, booking: Booking, old_start: datetime, *,
+    settings: Settings | None = None,
+) -> None:
     _queue(db, booking, "rescheduled", "Moved: your {service} is now on {when}",
-           method="REQUEST", old_start=old_start)
+           method="REQUEST", settings=settings, old_start=old_start)
 
 
-def queue_cancellation_notice(db: Session, booking: Booking) -> None:
+def queue_cancellation_notice(
+    db: Session, booking: Booking, *, settings: Settings | None = None
+) -> None:
     _queue(db, booking, "cancelled", "Cancelled: your {service} on {when}",
-           method="CANCEL", staff_cancelled=_staff_cancelled(booking))
+           method="CANCEL", settings=settings,
+           staff_cancelled=_staff_cancelled(booking))
 
 
 def queue_reminder(
@@ -49,7 +61,7 @@ def queue_reminder(
 ) -> OutboxMessage:
     """The reminder before a session; ``dedupe_key`` makes it once-only."""
     settings = settings or load_settings(db, current_app.config)
-    context = _context(booking, settings)
+    context = _context(booking, settings, booking.client)
     return queue_mail(
         db,
         to=booking.client.email,
@@ -61,16 +73,18 @@ def queue_reminder(
 
 def _queue(
     db: Session, booking: Booking, kind: str, subject: str, *, method: str,
-    **extra: Any,
+    settings: Settings | None, client: User | None = None, **extra: Any,
 ) -> None:
-    settings = load_settings(db, current_app.config)
-    context = {**_context(booking, settings), **extra}
+    settings = settings or load_settings(db, current_app.config)
+    client = client or booking.client
+    context = {**_context(booking, settings, client), **extra}
     queue_mail(
         db,
-        to=booking.client.email,
+        to=client.email,
         subject=_subject(subject, booking, settings),
         body=render_template(f"booking/email/{kind}.txt", **context),
-        attachment=calendar_attachment(booking, settings, method=method),
+        attachment=calendar_attachment(booking, settings, method=method,
+                                       client=client),
     )
 
 
@@ -85,11 +99,11 @@ def _subject(template: str, booking: Booking, settings: Settings) -> str:
     return template.format(service=booking.service.name, when=when)
 
 
-def _context(booking: Booking, settings: Settings) -> dict[str, Any]:
+def _context(booking: Booking, settings: Settings, client: User) -> dict[str, Any]:
     minutes = int((booking.ends_at - booking.starts_at).total_seconds() // 60)
     return {
         "booking": booking,
-        "first_name": booking.client.full_name.split()[0],
+        "first_name": client.full_name.split()[0],
         "therapist": booking.therapist.user.full_name,
         "technique": ics.technique_label(booking.technique),
         "minutes": minutes,
@@ -128,13 +142,14 @@ def calendar_clinic(settings: Settings) -> ics.Clinic:
 
 
 def calendar_attachment(
-    booking: Booking, settings: Settings, *, method: str
+    booking: Booking, settings: Settings, *, method: str, client: User | None = None
 ) -> Attachment:
     text = ics.booking_ics(
         booking,
         zone=settings.zone,
         method=method,
         clinic=calendar_clinic(settings),
+        client=client,
     )
     return Attachment(
         filename=f"booking-{booking.id}.ics",

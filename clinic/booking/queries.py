@@ -1,55 +1,45 @@
-"""Read-side booking queries: who can be booked, what is busy, what is free.
+"""Read-side booking queries: who can be booked, what is free, a client's
+bookings.
 
-Availability for a range is loaded with one query per table (working hours,
-bookings, time off, closures, rooms), whatever the number of therapists, and
-handed to the pure ``slots`` module. The booking service loads the same
-``Calendar`` for its re-check, so an offered time passes the check and a
-refused one is never offered.
+Free times come from ``availability.load_calendar`` (one query per kind of
+thing, whatever the number of therapists) handed to the pure ``slots``
+module. The booking service re-checks with the same ``Calendar``, so an
+offered time passes the check and a refused one is never offered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import groupby
-from typing import Protocol
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, Select, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from clinic.accounts.models import User
 from clinic.booking import slots
+from clinic.booking.availability import (
+    BookingSettings,
+    Calendar,
+    day_span,
+    eligible_therapists_query,
+    load_calendar,
+)
 from clinic.booking.models import (
     ACTIVE_STATUSES,
     Booking,
-    Closure,
-    Room,
     Service,
     Therapist,
-    TherapistTechnique,
-    TimeOff,
-    WorkingHours,
     therapist_service,
 )
 
-# Bookings and absences are loaded this far beyond the days asked for, so a
-# session that started the evening before, or a buffer running past midnight,
-# still counts.
-_MARGIN = timedelta(days=1)
+# These moved to ``availability``; they stay importable from here.
+__all__ = ["BookingSettings", "Calendar", "day_span", "eligible_therapists_query",
+           "load_calendar"]
+
 NEARBY_DAYS = 7
 NEARBY_COUNT = 6
-
-
-class BookingSettings(Protocol):
-    """What availability needs from the clinic's settings."""
-
-    @property
-    def zone(self) -> ZoneInfo: ...
-
-    @property
-    def policy(self) -> slots.BookingPolicy: ...
 
 
 @dataclass(frozen=True)
@@ -65,63 +55,7 @@ class Offer:
         return self.slot.start
 
 
-@dataclass(frozen=True)
-class Calendar:
-    """Everything that blocks time in a range, grouped for the slot module."""
-
-    hours: dict[int, list[slots.WeeklyHours]]
-    bookings: list[Row[tuple[int, int, int | None, int, datetime, datetime, datetime]]]
-    time_off: dict[int, list[slots.Interval]]
-    closures: list[slots.Interval]
-    room_ids: list[int] = field(default_factory=list)
-
-    def therapist_busy(self, therapist_id: int) -> list[slots.Interval]:
-        """Bookings stretched by their buffers, time off and closures."""
-        held = [
-            slots.Interval(b.starts_at, b.blocks_until)
-            for b in self.bookings
-            if b.therapist_id == therapist_id
-        ]
-        return held + self.time_off.get(therapist_id, []) + self.closures
-
-    def client_busy(self, client_id: int | None) -> list[slots.Interval]:
-        return [
-            slots.Interval(b.starts_at, b.ends_at)
-            for b in self.bookings
-            if client_id is not None and b.client_id == client_id
-        ]
-
-    def rooms(self) -> dict[int, list[slots.Interval]] | None:
-        """Each active room's busy periods, in id order; None without rooms."""
-        if not self.room_ids:
-            return None
-        busy: dict[int, list[slots.Interval]] = {room: [] for room in self.room_ids}
-        for b in self.bookings:
-            if b.room_id in busy:
-                busy[b.room_id].append(slots.Interval(b.starts_at, b.blocks_until))
-        return busy
-
-
 # --- who can be booked ---------------------------------------------------------
-
-
-def eligible_therapists_query(
-    service_id: int, technique: str
-) -> Select[tuple[Therapist]]:
-    """Active therapists (and users) offering both the service and technique."""
-    return (
-        select(Therapist)
-        .join(User, User.id == Therapist.user_id)
-        .join(therapist_service, therapist_service.c.therapist_id == Therapist.user_id)
-        .join(TherapistTechnique, TherapistTechnique.therapist_id == Therapist.user_id)
-        .where(
-            Therapist.active.is_(True),
-            User.active.is_(True),
-            therapist_service.c.service_id == service_id,
-            TherapistTechnique.technique == technique,
-        )
-        .order_by(Therapist.user_id)
-    )
 
 
 def eligible_therapists(
@@ -133,6 +67,17 @@ def eligible_therapists(
     if therapist_id is not None:
         query = query.where(Therapist.user_id == therapist_id)
     return list(db.scalars(query).unique())
+
+
+def eligible_therapist_names(
+    db: Session, service_id: int, technique: str, therapist_id: int | None = None
+) -> dict[int, str]:
+    """Like ``eligible_therapists``, as {user id: full name} in id order."""
+    query = eligible_therapists_query(service_id, technique).with_only_columns(
+        Therapist.user_id, User.full_name)
+    if therapist_id is not None:
+        query = query.where(Therapist.user_id == therapist_id)
+    return {row.user_id: row.full_name for row in db.execute(query)}
 
 
 def bookable_services(db: Session) -> list[Service]:
@@ -162,63 +107,6 @@ def active_therapists(db: Session) -> list[Therapist]:
             .order_by(User.full_name, Therapist.user_id)
         )
     )
-
-
-# --- what is busy ----------------------------------------------------------------
-
-
-def day_span(zone: ZoneInfo, start_day: date, days: int) -> slots.Interval:
-    """The UTC span of ``days`` local dates from ``start_day``, plus a margin."""
-    first = slots.local_day_bounds(start_day, zone)
-    last = slots.local_day_bounds(start_day + timedelta(days=days - 1), zone)
-    return slots.Interval(first.start - _MARGIN, last.end + _MARGIN)
-
-
-def load_calendar(
-    db: Session,
-    therapist_ids: Sequence[int],
-    span: slots.Interval,
-    *,
-    exclude_booking_id: int | None = None,
-) -> Calendar:
-    """Hours, active bookings, time off, closures and rooms: one query each."""
-    ids = list(therapist_ids)
-    hours: dict[int, list[slots.WeeklyHours]] = {i: [] for i in ids}
-    rows = db.scalars(select(WorkingHours).where(WorkingHours.therapist_id.in_(ids)))
-    for row in rows:
-        weekly = slots.WeeklyHours(row.weekday, row.start, row.end)
-        hours[row.therapist_id].append(weekly)
-    bookings = list(
-        db.execute(
-            select(
-                Booking.id, Booking.therapist_id, Booking.room_id, Booking.client_id,
-                Booking.starts_at, Booking.ends_at, Booking.blocks_until,
-            ).where(
-                Booking.status.in_(ACTIVE_STATUSES),
-                Booking.starts_at < span.end,
-                Booking.blocks_until > span.start,
-                Booking.id != (exclude_booking_id or 0),
-            )
-        )
-    )
-    time_off: dict[int, list[slots.Interval]] = {}
-    for off in db.scalars(
-        select(TimeOff).where(
-            TimeOff.therapist_id.in_(ids),
-            TimeOff.starts_at < span.end,
-            TimeOff.ends_at > span.start,
-        )
-    ):
-        time_off.setdefault(off.therapist_id, []).append(
-            slots.Interval(off.starts_at, off.ends_at)
-        )
-    closed = select(Closure).where(
-        Closure.starts_at < span.end, Closure.ends_at > span.start
-    )
-    closures = [slots.Interval(c.starts_at, c.ends_at) for c in db.scalars(closed)]
-    rooms = select(Room.id).where(Room.active.is_(True)).order_by(Room.id)
-    room_ids = list(db.scalars(rooms))
-    return Calendar(hours, bookings, time_off, closures, room_ids)
 
 
 # --- what is free ----------------------------------------------------------------
@@ -253,33 +141,28 @@ def available_slots(
     """
     start_day = max(start_day, today(settings, now))
     days = min(days, (last_bookable_day(settings, now) - start_day).days + 1)
-    therapists = eligible_therapists(db, service.id, technique, therapist_id)
-    if days <= 0 or not therapists:
+    if days <= 0:
         return []
-    calendar = load_calendar(
-        db,
-        [t.user_id for t in therapists],
-        day_span(settings.zone, start_day, days),
-        exclude_booking_id=exclude_booking_id,
-    )
+    names = eligible_therapist_names(db, service.id, technique, therapist_id)
+    if not names:
+        return []
+    calendar = load_calendar(db, list(names), day_span(settings.zone, start_day, days),
+                             client_id=client_id,
+                             exclude_booking_id=exclude_booking_id)
+    client_busy, rooms = calendar.client_busy(client_id), calendar.rooms()
+    duration = timedelta(minutes=service.duration_minutes)
+    buffer = timedelta(minutes=service.buffer_minutes)
     offers: dict[datetime, Offer] = {}
-    for therapist in therapists:
+    for who, name in names.items():
         for slot in slots.free_slots(
-            tz=settings.zone,
-            start_day=start_day,
-            days=days,
-            hours=calendar.hours[therapist.user_id],
-            busy=calendar.therapist_busy(therapist.user_id),
-            duration=timedelta(minutes=service.duration_minutes),
-            buffer_after=timedelta(minutes=service.buffer_minutes),
-            policy=settings.policy,
-            now=now,
-            client_busy=calendar.client_busy(client_id),
-            rooms=calendar.rooms(),
+            tz=settings.zone, start_day=start_day, days=days,
+            hours=calendar.hours[who],
+            busy=calendar.therapist_busy(who), duration=duration,
+            buffer_after=buffer, policy=settings.policy, now=now,
+            client_busy=client_busy, rooms=rooms,
         ):
-            offers.setdefault(
-                slot.start, Offer(slot, therapist.user_id, therapist.user.full_name)
-            )
+            if slot.start not in offers:  # the first therapist free then
+                offers[slot.start] = Offer(slot, who, name)
     return sorted(offers.values(), key=lambda offer: offer.start)
 
 

@@ -19,43 +19,53 @@ itself) still protect it. ``rescheduled_from_id`` is therefore not used.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from clinic.accounts.models import Role, User
 from clinic.audit.services import Actor, record
 from clinic.booking import notifications, slots
+from clinic.booking.availability import lock_therapists, place
+from clinic.booking.errors import (
+    AWAY,
+    CLOSED,
+    TAKEN,
+    BookingError,
+    BookingPolicyError,
+    ScreeningUsed,
+    SlotTaken,
+    SlotUnavailable,
+    cutoff_text,
+    human,
+    technique_name,
+    too_late_message,
+    unfit_message,
+    write_guarded,
+)
 from clinic.booking.models import (
     ACTIVE_STATUSES,
     REASON_MAX,
     Booking,
     BookingStatus,
     Service,
-    Therapist,
 )
-from clinic.booking.queries import (
-    BookingSettings,
-    Calendar,
-    available_slots,
-    day_span,
-    eligible_therapists_query,
-    load_calendar,
-    nearby_free_slots,
-)
+from clinic.booking.queries import available_slots, nearby_free_slots
 from clinic.intake.models import Screening
 from clinic.intake.services import (
     BookingGate,
     BookingNotAllowed,
     require_booking_gate,
 )
-from clinic.intake.vocabulary import TECHNIQUE_NAMES
 from clinic.settings.services import Settings
 
+# The refusals and their messages live in ``errors``; callers import them
+# from here too.
 __all__ = [
+    "AWAY",
+    "CLOSED",
+    "TAKEN",
     "BookingError",
     "BookingNotAllowed",
     "BookingPolicyError",
@@ -65,98 +75,15 @@ __all__ = [
     "available_slots",
     "book_session",
     "cancel_booking",
+    "cutoff_text",
+    "human",
     "mark_no_show",
     "nearby_free_slots",
     "reschedule_booking",
+    "technique_name",
+    "too_late_message",
+    "unfit_message",
 ]
-
-TAKEN = "That time was just taken."
-
-
-class BookingError(Exception):
-    """A refusal whose message is safe to show to the person asking."""
-
-
-class SlotTaken(BookingError):
-    """Someone else's booking got there first (a database guard refused ours)."""
-
-    def __init__(self, message: str = TAKEN) -> None:
-        super().__init__(message)
-
-
-class SlotUnavailable(BookingError):
-    """The time cannot be booked; ``reason`` says why."""
-
-    def __init__(
-        self, reason: slots.Unfit, message: str, *, taken: bool = False
-    ) -> None:
-        super().__init__(message)
-        self.reason = reason
-        # Busy with another booking: what a client who lost a race sees.
-        self.taken = taken
-
-
-class BookingPolicyError(BookingError):
-    """Not allowed for another reason: unknown or inactive choices, cut-off."""
-
-
-class ScreeningUsed(BookingNotAllowed):
-    """The safety answers named were already used for another booking."""
-
-
-# --- messages ----------------------------------------------------------------------
-
-
-def human(span: timedelta) -> str:
-    minutes = int(span.total_seconds() // 60)
-    for size, unit in ((1440, "day"), (60, "hour"), (1, "minute")):
-        if minutes >= size and minutes % size == 0:
-            count = minutes // size
-            return f"{count} {unit}{'' if count == 1 else 's'}"
-    return f"{minutes} minutes"
-
-
-def unfit_message(reason: slots.Unfit, policy: slots.BookingPolicy) -> str:
-    """One friendly sentence (or two) for each reason a time cannot be booked."""
-    choose = "Please choose one of the times shown."
-    return {
-        slots.Unfit.NONEXISTENT_TIME: "That time does not exist that day because "
-        "the clocks change. " + choose,
-        slots.Unfit.PAST: "That time has already passed. Please choose a later time.",
-        slots.Unfit.TOO_SOON: "Sessions must be booked at least "
-        f"{human(policy.min_notice)} ahead. Please choose a later time.",
-        slots.Unfit.BEYOND_HORIZON: "Sessions can be booked up to "
-        f"{human(policy.horizon)} ahead. Please choose an earlier time.",
-        slots.Unfit.OUTSIDE_HOURS: "The therapist is not working at that time. "
-        + choose,
-        slots.Unfit.OFF_STEP: "Sessions start every "
-        f"{human(policy.slot_step)}. " + choose,
-        slots.Unfit.THERAPIST_BUSY: "That time is already taken. " + choose,
-        slots.Unfit.CLIENT_BUSY: "You already have a session booked at that time.",
-        slots.Unfit.NO_ROOM: "All our treatment rooms are in use at that time. "
-        + choose,
-    }[reason]
-
-
-CLOSED = "The clinic is closed at that time. Please choose one of the times shown."
-AWAY = "The therapist is away at that time. Please choose one of the times shown."
-
-
-def technique_name(key: str) -> str:
-    return TECHNIQUE_NAMES.get(key, key)
-
-
-def cutoff_text(settings: Settings) -> str:
-    hours = settings.cancel_cutoff_hours
-    return f"{hours} hour{'' if hours == 1 else 's'}"
-
-
-def too_late_message(settings: Settings) -> str:
-    return (
-        f"It is less than {cutoff_text(settings)} before the session, so it can "
-        "no longer be changed online. Please call the clinic on "
-        f"{settings.clinic_phone}."
-    )
 
 
 # --- shared checks ------------------------------------------------------------------
@@ -213,176 +140,6 @@ def _require_gate(
         raise
 
 
-def _lock_therapists(
-    db: Session, service: Service, technique: str, therapist_id: int | None
-) -> list[Therapist]:
-    """The therapists who could take the session, locked (PostgreSQL) in id
-    order so concurrent bookers queue on them instead of racing.
-
-    :raise BookingPolicyError: nobody (or not the one named) offers it.
-    """
-    query = eligible_therapists_query(service.id, technique)
-    if therapist_id is not None:
-        query = query.where(Therapist.user_id == therapist_id)
-    query = query.with_for_update(of=Therapist).execution_options(
-        populate_existing=True
-    )
-    found = list(db.scalars(query))
-    if found:
-        return found
-    if therapist_id is not None:
-        _explain_named_therapist(db, service, technique, therapist_id)
-    raise BookingPolicyError(
-        f"No therapist offers {service.name} with {technique_name(technique)} "
-        "at the moment."
-    )
-
-
-def _explain_named_therapist(
-    db: Session, service: Service, technique: str, therapist_id: int
-) -> None:
-    """Say why the therapist named cannot take this session."""
-    therapist = db.get(Therapist, therapist_id)
-    if therapist is None or not therapist.active or not therapist.user.active:
-        raise BookingPolicyError("That therapist is not taking bookings.")
-    name = therapist.user.full_name
-    if technique not in therapist.technique_keys:
-        raise BookingPolicyError(f"{name} does not offer {technique_name(technique)}.")
-    if service not in therapist.services:
-        raise BookingPolicyError(f"{name} does not offer {service.name}.")
-
-
-def _fit(
-    calendar: Calendar,
-    therapist: Therapist,
-    *,
-    client_id: int,
-    service: Service,
-    start: datetime,
-    settings: BookingSettings,
-    now: datetime,
-) -> slots.Unfit | int | None:
-    """Why the session does not fit this therapist, else its room (or None)."""
-    duration = timedelta(minutes=service.duration_minutes)
-    buffer = timedelta(minutes=service.buffer_minutes)
-    rooms = calendar.rooms()
-    reason = slots.check_fits(
-        tz=settings.zone,
-        start=start,
-        hours=calendar.hours[therapist.user_id],
-        busy=calendar.therapist_busy(therapist.user_id),
-        duration=duration,
-        buffer_after=buffer,
-        policy=settings.policy,
-        now=now,
-        client_busy=calendar.client_busy(client_id),
-        rooms=rooms,
-    )
-    if reason is not None or rooms is None:
-        return reason
-    return slots.free_rooms(rooms, slots.Interval(start, start + duration + buffer))[0]
-
-
-# Which refusal to report when no therapist fits ("any therapist").
-_REASON_ORDER = (
-    slots.Unfit.CLIENT_BUSY,
-    slots.Unfit.NO_ROOM,
-    slots.Unfit.THERAPIST_BUSY,
-    slots.Unfit.OFF_STEP,
-    slots.Unfit.OUTSIDE_HOURS,
-)
-
-
-def _place(
-    db: Session,
-    therapists: list[Therapist],
-    *,
-    client_id: int,
-    service: Service,
-    start: datetime,
-    settings: BookingSettings,
-    now: datetime,
-    exclude_booking_id: int | None = None,
-) -> tuple[Therapist, int | None]:
-    """The first therapist (and room) the session fits, freshly loaded.
-
-    :raise SlotUnavailable: it fits nobody.
-    """
-    local_day = start.astimezone(settings.zone).date()
-    calendar = load_calendar(
-        db,
-        [t.user_id for t in therapists],
-        day_span(settings.zone, local_day, 1),
-        exclude_booking_id=exclude_booking_id,
-    )
-    reasons: list[slots.Unfit] = []
-    for therapist in therapists:
-        placed = _fit(calendar, therapist, client_id=client_id, service=service,
-                      start=start, settings=settings, now=now)
-        if not isinstance(placed, slots.Unfit):
-            return therapist, placed
-        reasons.append(placed)
-    reason = min(reasons, key=lambda r: _REASON_ORDER.index(r)
-                 if r in _REASON_ORDER else len(_REASON_ORDER))
-    message = _busy_message(calendar, therapists, reason, start, service,
-                            settings.policy)
-    taken = reason in (slots.Unfit.THERAPIST_BUSY, slots.Unfit.NO_ROOM) and (
-        message not in (CLOSED, AWAY)
-    )
-    raise SlotUnavailable(reason, message, taken=taken)
-
-
-def _busy_message(
-    calendar: Calendar,
-    therapists: list[Therapist],
-    reason: slots.Unfit,
-    start: datetime,
-    service: Service,
-    policy: slots.BookingPolicy,
-) -> str:
-    """Say whether a busy therapist is booked, away, or the clinic closed."""
-    if reason is not slots.Unfit.THERAPIST_BUSY:
-        return unfit_message(reason, policy)
-    held = slots.Interval(
-        start,
-        start + timedelta(minutes=service.duration_minutes + service.buffer_minutes),
-    )
-    if any(held.overlaps(closure) for closure in calendar.closures):
-        return CLOSED
-    if len(therapists) == 1 and any(
-        held.overlaps(off) for off in calendar.time_off.get(therapists[0].user_id, [])
-    ):
-        return AWAY
-    return unfit_message(reason, policy)
-
-
-def _write_guarded(db: Session, change: Callable[[], object]) -> None:
-    """Make ``change`` and flush it inside a SAVEPOINT (``begin_nested``
-    flushes earlier changes first, so they stay out of it): when a guard
-    refuses the row, only this is undone and the caller hears SlotTaken."""
-    try:
-        with db.begin_nested():
-            change()
-            db.flush()
-    except DBAPIError as exc:
-        if _lost_race(exc):
-            raise SlotTaken() from exc
-        raise
-
-
-def _lost_race(exc: DBAPIError) -> bool:
-    state = getattr(exc.orig, "sqlstate", None)
-    text = str(exc.orig)
-    if isinstance(exc, IntegrityError):
-        return (
-            state == "23P01"  # exclusion_violation: an overlap guard
-            or "_no_overlap" in text  # the SQLite triggers
-            or "screening_id" in text  # the same answers used twice at once
-        )
-    # Two PostgreSQL guards waiting on each other: one side is cancelled.
-    return state in {"40P01", "40001"}
-
-
 def _actor(user: User, ip: str | None) -> Actor:
     return Actor(user=user, ip=ip)
 
@@ -424,9 +181,9 @@ def book_session(
     service = _bookable_service(db, service_id)
     start = _as_utc(start)
     _check_window(start, settings.policy, now)
-    therapists = _lock_therapists(db, service, technique, therapist_id)
-    therapist, room_id = _place(db, therapists, client_id=client.id, service=service,
-                                start=start, settings=settings, now=now)
+    therapists = lock_therapists(db, service, technique, therapist_id)
+    therapist, room_id = place(db, therapists, client_id=client.id, service=service,
+                               start=start, settings=settings, now=now)
     booking = Booking(
         client_id=client.id,
         therapist_id=therapist.user_id,
@@ -440,10 +197,10 @@ def book_session(
         created_at=now,
         **_times(service, start),
     )
-    _write_guarded(db, lambda: db.add(booking))
+    write_guarded(db, lambda: db.add(booking))
     record(db, _actor(booked_by, ip), "book", "booking", booking.id,
            subject_user_id=client.id)
-    notifications.queue_confirmation(db, booking)
+    notifications.queue_confirmation(db, booking, settings=settings, client=client)
     return booking
 
 
@@ -512,7 +269,7 @@ def cancel_booking(
     db.flush()
     record(db, _actor(by, ip), "cancel", "booking", booking.id,
            subject_user_id=booking.client_id)
-    notifications.queue_cancellation_notice(db, booking)
+    notifications.queue_cancellation_notice(db, booking, settings=settings)
     return booking
 
 
@@ -545,10 +302,10 @@ def reschedule_booking(
     if start == booking.starts_at and therapist_id in (None, booking.therapist_id):
         raise BookingPolicyError("That is already the time of this booking.")
     _check_window(start, settings.policy, now)
-    therapists = _lock_therapists(db, service, booking.technique, therapist_id)
-    therapist, room_id = _place(db, therapists, client_id=booking.client_id,
-                                service=service, start=start, settings=settings,
-                                now=now, exclude_booking_id=booking.id)
+    therapists = lock_therapists(db, service, booking.technique, therapist_id)
+    therapist, room_id = place(db, therapists, client_id=booking.client_id,
+                               service=service, start=start, settings=settings,
+                               now=now, exclude_booking_id=booking.id)
     old_start = booking.starts_at
 
     def move() -> None:
@@ -557,12 +314,13 @@ def reschedule_booking(
         booking.therapist_id = therapist.user_id
         booking.room_id = room_id
 
-    _write_guarded(db, move)
+    write_guarded(db, move)
     db.refresh(booking)  # relationships follow the new therapist and room
     record(db, _actor(by, ip), "reschedule", "booking", booking.id,
            subject_user_id=booking.client_id,
            detail=f"from {old_start.isoformat()} to {start.isoformat()}")
-    notifications.queue_reschedule_notice(db, booking, old_start)
+    notifications.queue_reschedule_notice(db, booking, old_start,
+                                          settings=settings)
     return booking
 
 

@@ -1,0 +1,337 @@
+"""Who can take a session, what blocks time, and where a session fits.
+
+A ``Calendar`` holds everything that blocks time in a range, loaded with one
+query per kind of thing (working hours, rooms, bookings, absences), whatever
+the number of therapists, and grouped once by therapist, client and room.
+The free-times page and the booking service's re-check read the same
+``Calendar`` through ``slots``, so an offered time passes the check and a
+refused one is never offered. ``lock_therapists`` and ``place`` are the
+booking service's half: lock the eligible therapists, then fit the session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Integer, Select, literal, or_, select, union_all
+from sqlalchemy.orm import Session, contains_eager
+
+from clinic.accounts.models import User
+from clinic.booking import slots
+from clinic.booking.errors import (
+    AWAY,
+    CLOSED,
+    BookingPolicyError,
+    SlotUnavailable,
+    technique_name,
+    unfit_message,
+)
+from clinic.booking.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    Closure,
+    Room,
+    Service,
+    Therapist,
+    TherapistTechnique,
+    TimeOff,
+    WorkingHours,
+    therapist_service,
+)
+
+# Bookings and absences are loaded this far beyond the days asked for, so a
+# session that started the evening before, or a buffer running past midnight,
+# still counts.
+_MARGIN = timedelta(days=1)
+
+Intervals = dict[int, list[slots.Interval]]
+
+
+class BookingSettings(Protocol):
+    """What availability needs from the clinic's settings."""
+
+    @property
+    def zone(self) -> ZoneInfo: ...
+
+    @property
+    def policy(self) -> slots.BookingPolicy: ...
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Everything that blocks time in a range, grouped for the slot module."""
+
+    hours: dict[int, list[slots.WeeklyHours]]
+    held: Intervals  # therapist id: bookings stretched by their buffers
+    by_client: Intervals  # client id: bookings, without buffers
+    time_off: Intervals
+    closures: list[slots.Interval]
+    room_busy: Intervals | None  # active room id: bookings; None: no rooms
+
+    def therapist_busy(self, therapist_id: int) -> list[slots.Interval]:
+        """Bookings stretched by their buffers, time off and closures."""
+        return (self.held.get(therapist_id, []) + self.time_off.get(therapist_id, [])
+                + self.closures)
+
+    def client_busy(self, client_id: int | None) -> list[slots.Interval]:
+        return [] if client_id is None else self.by_client.get(client_id, [])
+
+    def rooms(self) -> Intervals | None:
+        """Each active room's busy periods, in id order; None without rooms."""
+        return self.room_busy
+
+
+def day_span(zone: ZoneInfo, start_day: date, days: int) -> slots.Interval:
+    """The UTC span of ``days`` local dates from ``start_day``, plus a margin."""
+    first = slots.local_day_bounds(start_day, zone)
+    last = slots.local_day_bounds(start_day + timedelta(days=days - 1), zone)
+    return slots.Interval(first.start - _MARGIN, last.end + _MARGIN)
+
+
+def load_calendar(
+    db: Session,
+    therapist_ids: Sequence[int],
+    span: slots.Interval,
+    *,
+    client_id: int | None = None,
+    exclude_booking_id: int | None = None,
+) -> Calendar:
+    """Hours, rooms, active bookings and absences touching ``span``.
+
+    Only the bookings that can block someone are read: the therapists', the
+    client's (``client_id``), and any in a room when the clinic has rooms.
+    """
+    ids = list(therapist_ids)
+    room_ids = list(db.scalars(
+        select(Room.id).where(Room.active.is_(True)).order_by(Room.id)))
+    held: Intervals = {}
+    by_client: Intervals = {}
+    room_busy = {room: [] for room in room_ids} if room_ids else None
+    for therapist, room, client, starts, ends, blocks in _bookings(
+        db, ids, span, client_id, bool(room_ids), exclude_booking_id
+    ):
+        busy = slots.Interval(starts, blocks)
+        held.setdefault(therapist, []).append(busy)
+        if client == client_id:
+            by_client.setdefault(client, []).append(slots.Interval(starts, ends))
+        if room_busy is not None and room in room_busy:
+            room_busy[room].append(busy)
+    time_off, closures = _absences(db, ids, span)
+    return Calendar(_hours(db, ids), held, by_client, time_off, closures, room_busy)
+
+
+def _hours(db: Session, ids: list[int]) -> dict[int, list[slots.WeeklyHours]]:
+    hours: dict[int, list[slots.WeeklyHours]] = {i: [] for i in ids}
+    rows = db.execute(
+        select(WorkingHours.therapist_id, WorkingHours.weekday, WorkingHours.start,
+               WorkingHours.end).where(WorkingHours.therapist_id.in_(ids)))
+    for therapist, weekday, start, end in rows:
+        hours[therapist].append(slots.WeeklyHours(weekday, start, end))
+    return hours
+
+
+def _bookings(
+    db: Session, ids: list[int], span: slots.Interval, client_id: int | None,
+    rooms: bool, exclude_booking_id: int | None,
+) -> list[tuple[int, int | None, int, datetime, datetime, datetime]]:
+    whose = [Booking.therapist_id.in_(ids)]
+    if client_id is not None:
+        whose.append(Booking.client_id == client_id)
+    if rooms:
+        whose.append(Booking.room_id.is_not(None))
+    rows = db.execute(
+        select(Booking.therapist_id, Booking.room_id, Booking.client_id,
+               Booking.starts_at, Booking.ends_at, Booking.blocks_until)
+        .where(
+            or_(*whose),
+            Booking.status.in_(ACTIVE_STATUSES),
+            Booking.starts_at < span.end,
+            Booking.blocks_until > span.start,
+            Booking.id != (exclude_booking_id or 0),
+        )
+    )
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def _absences(
+    db: Session, ids: list[int], span: slots.Interval
+) -> tuple[Intervals, list[slots.Interval]]:
+    """Time off (by therapist) and clinic closures: one query for both, a
+    closure being an absence of no one therapist (therapist id NULL)."""
+    time_off = select(TimeOff.therapist_id, TimeOff.starts_at, TimeOff.ends_at).where(
+        TimeOff.therapist_id.in_(ids),
+        TimeOff.starts_at < span.end,
+        TimeOff.ends_at > span.start,
+    )
+    closed = select(literal(None, Integer), Closure.starts_at, Closure.ends_at).where(
+        Closure.starts_at < span.end, Closure.ends_at > span.start
+    )
+    away: Intervals = {}
+    closures: list[slots.Interval] = []
+    for therapist, starts, ends in db.execute(union_all(time_off, closed)):
+        interval = slots.Interval(starts, ends)
+        if therapist is None:
+            closures.append(interval)
+        else:
+            away.setdefault(therapist, []).append(interval)
+    return away, closures
+
+
+# --- who can take it ---------------------------------------------------------------
+
+
+def eligible_therapists_query(
+    service_id: int, technique: str
+) -> Select[tuple[Therapist]]:
+    """Active therapists (and users) offering both the service and technique."""
+    return (
+        select(Therapist)
+        .join(User, User.id == Therapist.user_id)
+        .join(therapist_service, therapist_service.c.therapist_id == Therapist.user_id)
+        .join(TherapistTechnique, TherapistTechnique.therapist_id == Therapist.user_id)
+        .where(
+            Therapist.active.is_(True),
+            User.active.is_(True),
+            therapist_service.c.service_id == service_id,
+            TherapistTechnique.technique == technique,
+        )
+        .order_by(Therapist.user_id)
+    )
+
+
+def lock_therapists(
+    db: Session, service: Service, technique: str, therapist_id: int | None
+) -> list[Therapist]:
+    """The therapists who could take the session, locked (PostgreSQL) in id
+    order so concurrent bookers queue on them instead of racing.
+
+    :raise BookingPolicyError: nobody (or not the one named) offers it.
+    """
+    # The user comes from the join already made (no outer join, which FOR
+    # UPDATE refuses): the confirmation names the therapist.
+    query = eligible_therapists_query(service.id, technique).options(
+        contains_eager(Therapist.user)
+    )
+    if therapist_id is not None:
+        query = query.where(Therapist.user_id == therapist_id)
+    query = query.with_for_update(of=Therapist).execution_options(
+        populate_existing=True
+    )
+    found = list(db.scalars(query))
+    if found:
+        return found
+    if therapist_id is not None:
+        explain_named_therapist(db, service, technique, therapist_id)
+    raise BookingPolicyError(
+        f"No therapist offers {service.name} with {technique_name(technique)} "
+        "at the moment."
+    )
+
+
+def explain_named_therapist(
+    db: Session, service: Service, technique: str, therapist_id: int
+) -> None:
+    """Say why the therapist named cannot take this session."""
+    therapist = db.get(Therapist, therapist_id)
+    if therapist is None or not therapist.active or not therapist.user.active:
+        raise BookingPolicyError("That therapist is not taking bookings.")
+    name = therapist.user.full_name
+    if technique not in therapist.technique_keys:
+        raise BookingPolicyError(f"{name} does not offer {technique_name(technique)}.")
+    if service not in therapist.services:
+        raise BookingPolicyError(f"{name} does not offer {service.name}.")
+
+
+# --- where a session fits ---------------------------------------------------------
+
+# Which refusal to report when no therapist fits ("any therapist").
+_REASON_ORDER = (
+    slots.Unfit.CLIENT_BUSY,
+    slots.Unfit.NO_ROOM,
+    slots.Unfit.THERAPIST_BUSY,
+    slots.Unfit.OFF_STEP,
+    slots.Unfit.OUTSIDE_HOURS,
+)
+
+
+def place(
+    db: Session,
+    therapists: list[Therapist],
+    *,
+    client_id: int,
+    service: Service,
+    start: datetime,
+    settings: BookingSettings,
+    now: datetime,
+    exclude_booking_id: int | None = None,
+) -> tuple[Therapist, int | None]:
+    """The first therapist (and room) the session fits, freshly loaded.
+
+    ``slots.check_fits`` only compares the session's own time (start to end
+    plus buffer) with busy periods, so only what overlaps it is loaded.
+    :raise SlotUnavailable: it fits nobody.
+    """
+    held = _held(service, start)
+    calendar = load_calendar(db, [t.user_id for t in therapists], held,
+                             client_id=client_id,
+                             exclude_booking_id=exclude_booking_id)
+    rooms = calendar.rooms()
+    reasons: list[slots.Unfit] = []
+    for therapist in therapists:
+        reason = slots.check_fits(
+            tz=settings.zone, start=start, hours=calendar.hours[therapist.user_id],
+            busy=calendar.therapist_busy(therapist.user_id),
+            duration=timedelta(minutes=service.duration_minutes),
+            buffer_after=timedelta(minutes=service.buffer_minutes),
+            policy=settings.policy, now=now,
+            client_busy=calendar.client_busy(client_id), rooms=rooms,
+        )
+        if reason is None:
+            room = None if rooms is None else slots.free_rooms(rooms, held)[0]
+            return therapist, room
+        reasons.append(reason)
+    raise _refusal(calendar, therapists, reasons, held, settings.policy)
+
+
+def _held(service: Service, start: datetime) -> slots.Interval:
+    minutes = service.duration_minutes + service.buffer_minutes
+    return slots.Interval(start, start + timedelta(minutes=minutes))
+
+
+def _refusal(
+    calendar: Calendar,
+    therapists: list[Therapist],
+    reasons: list[slots.Unfit],
+    held: slots.Interval,
+    policy: slots.BookingPolicy,
+) -> SlotUnavailable:
+    reason = min(reasons, key=lambda r: _REASON_ORDER.index(r)
+                 if r in _REASON_ORDER else len(_REASON_ORDER))
+    message = _busy_message(calendar, therapists, reason, held, policy)
+    taken = reason in (slots.Unfit.THERAPIST_BUSY, slots.Unfit.NO_ROOM) and (
+        message not in (CLOSED, AWAY)
+    )
+    return SlotUnavailable(reason, message, taken=taken)
+
+
+def _busy_message(
+    calendar: Calendar,
+    therapists: list[Therapist],
+    reason: slots.Unfit,
+    held: slots.Interval,
+    policy: slots.BookingPolicy,
+) -> str:
+    """Say whether a busy therapist is booked, away, or the clinic closed."""
+    if reason is not slots.Unfit.THERAPIST_BUSY:
+        return unfit_message(reason, policy)
+    if any(held.overlaps(closure) for closure in calendar.closures):
+        return CLOSED
+    if len(therapists) == 1 and any(
+        held.overlaps(off) for off in calendar.time_off.get(therapists[0].user_id, [])
+    ):
+        return AWAY
+    return unfit_message(reason, policy)

@@ -1,0 +1,75 @@
+"""What the booking POST costs in SQL: pinned, so a change that adds round
+trips to the busiest write (issue #4) is seen. Transaction control (BEGIN,
+COMMIT) is left out: SQLite and PostgreSQL issue it differently."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from clinic import clock
+from tests import factories
+from tests.factories import NOW, WED_10, World
+
+world = factories.world
+
+_CONTROL = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK)\b", re.IGNORECASE)
+_TABLE = re.compile(r'\b(?:FROM|INTO)\s+"?(\w+)"?', re.IGNORECASE)
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+    return lambda _: None
+
+
+@pytest.fixture
+def statements(app: Flask) -> Iterator[list[str]]:
+    """``verb table`` of every statement the app's engine runs meanwhile."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        if not _CONTROL.match(sql):
+            table = _TABLE.search(sql)
+            seen.append(f"{sql.split()[0].upper()} {table[1] if table else ''}")
+
+    engine = app.extensions["clinic.engine"]
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)
+
+
+def test_booking_a_session_costs_fifteen_statements(
+    app: Flask, client: FlaskClient, login: Callable[..., None], world: World,
+    statements: list[str],
+) -> None:
+    # As in production and the benchmark, the mail goes out later (cron).
+    app.config["MAIL_SEND_ON_COMMIT"] = False
+    login(world.client)
+    statements.clear()
+    response = client.post("/booking/confirm", data={
+        "service_id": world.service.id, "technique": "swedish",
+        "therapist_id": world.therapist.user_id, "start": WED_10.isoformat(),
+        "screening_id": world.screening.id})
+    assert response.status_code == 302
+    assert statements == [
+        # the request: the logged-in user and the settings (read session)
+        "SELECT user", "SELECT clinic_settings",
+        # the intake's gate: latest intake, spread noted since, fresh
+        # screening, and whether a booking already used it
+        "SELECT intake", "SELECT session_note", "SELECT screening",
+        "SELECT booking",
+        # booking: the service, the therapists locked (with their users),
+        # then what blocks the session's own time
+        "SELECT service", "SELECT therapist", "SELECT room", "SELECT booking",
+        "SELECT time_off", "SELECT working_hours",
+        # the writes: no SAVEPOINT, no second settings or user load
+        "INSERT booking", "INSERT audit_event", "INSERT outbox_message",
+    ]
