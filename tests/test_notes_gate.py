@@ -93,3 +93,19 @@ def test_a_draft_note_does_not_close_the_gate(db: Session, clinic: Clinic) -> No
     write_note(db, later, clinic.therapist_user, sign=False, extent_level=5,
                extent_trend="moving_down")
     assert gate_for(db, clinic) == (True, "", False, False)
+
+
+def test_the_booking_page_links_to_the_questionnaire(
+    db: Session, clinic: Clinic, client, login
+) -> None:
+    two_sessions(db, clinic, first=2, second=4)
+    screening = make_rescreen(db, clinic.client, now=utcnow())
+    login(clinic.client)
+    page = client.get(
+        "/booking/times",
+        query_string={"service": 1, "technique": "swedish",
+                      "screening": screening.id},
+    ).get_data(as_text=True)
+    assert "your therapist noted that your symptoms have spread" in page
+    assert "Answer the health questions again" in page
+    assert 'href="/intake/?next=' in page

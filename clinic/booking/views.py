@@ -184,9 +184,10 @@ class Week:
 
 
 def _problem(message: str, *, back: str, back_label: str,
-             rescreen: str | None = None) -> str:
+             rescreen: str | None = None, questionnaire: str | None = None) -> str:
     return render_template("booking/problem.html", message=message, back=back,
-                           back_label=back_label, rescreen=rescreen)
+                           back_label=back_label, rescreen=rescreen,
+                           questionnaire=questionnaire)
 
 
 def _service_or_none(service_id: int | None) -> Service | None:
@@ -207,8 +208,12 @@ def times() -> str:
     if not gate.allowed:
         args = {k: v for k, v in request.args.items() if k != "screening"}
         again = rescreen_url(url_for("booking.times", **args))
-        return _problem(gate.reason, **restart,
-                        rescreen=again if gate.needs_rescreen else None)
+        questionnaire = url_for("intake.questionnaire", next=request.full_path)
+        return _problem(
+            gate.reason, **restart,
+            rescreen=again if gate.needs_rescreen else None,
+            questionnaire=questionnaire if gate.needs_questionnaire else None,
+        )
     service = _service_or_none(query.service.data)
     if service is None:
         return _problem("That service is not available to book.", **restart)
