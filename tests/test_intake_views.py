@@ -25,21 +25,10 @@ from clinic.intake import screening, services
 from clinic.intake.models import Intake, IntakeKind, Screening
 from clinic.intake.vocabulary import FIELDS, Kind
 from clinic.settings.services import load_settings, save_settings
+from tests.factories import CLEAR_ANSWERS
 
 # The spec's example intake (§2.1), which screens clear.
-CLEAR: dict[str, Any] = {
-    "age_years": 35, "pregnancy": "not_applicable", "pain_score": 4,
-    "pain_locations": ["lower_back", "buttock", "thigh"], "legs_affected": "right",
-    "pain_duration": "less_than_6_weeks", "onset": "gradual", "pain_trend": "stable",
-    "symptom_extent_trend": "no_change", "suspected_cause": "tight_muscles",
-    "cause_source": "self_reported", "clinician_assessed": "no", "muscle_knots": "no",
-    "bladder_change": "no", "bowel_change": "no", "saddle_numbness": "no",
-    "leg_weakness": "none", "leg_numbness": "none", "one_leg_swollen_warm_red": "no",
-    "breathless_or_chest_pain": "no", "fever": "no", "unexplained_weight_loss": "no",
-    "night_pain": "no", "history_of_cancer": "no", "recent_injury": "none",
-    "surgery_last_12_weeks": "no", "blood_pressure_status": "no_known_problem",
-    "medications": ["none"], "conditions": ["none"],
-}
+CLEAR: dict[str, Any] = dict(CLEAR_ANSWERS)
 URGENT = {**CLEAR, "bladder_change": "yes"}  # U-CES
 REFER = {**CLEAR, "history_of_cancer": "yes"}  # R-CANCER-HISTORY
 CAUTION = {**CLEAR, "pain_score": 7}  # C-HIGH-PAIN, NO_DEEP

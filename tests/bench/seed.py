@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
+from tests.factories import CLEAR_ANSWERS as _SPEC_EXAMPLE
+
 BENCH_PASSWORD = "bench-password-2026"
 THERAPISTS = 10
 WEEKS = 4
@@ -36,19 +38,7 @@ HISTORY_CLIENTS = 200
 GAPS = (0, 0, 0, 15, 30, 45, 60)
 
 # The spec's example intake (screening-rules.md §2.1): it screens clear.
-CLEAR_ANSWERS: dict[str, Any] = {
-    "age_years": 35, "pregnancy": "not_applicable", "pain_score": 4,
-    "pain_locations": ["lower_back", "buttock", "thigh"], "legs_affected": "right",
-    "pain_duration": "less_than_6_weeks", "onset": "gradual", "pain_trend": "stable",
-    "symptom_extent_trend": "no_change", "suspected_cause": "tight_muscles",
-    "cause_source": "self_reported", "clinician_assessed": "no", "muscle_knots": "no",
-    "bladder_change": "no", "bowel_change": "no", "saddle_numbness": "no",
-    "leg_weakness": "none", "leg_numbness": "none", "one_leg_swollen_warm_red": "no",
-    "breathless_or_chest_pain": "no", "fever": "no", "unexplained_weight_loss": "no",
-    "night_pain": "no", "history_of_cancer": "no", "recent_injury": "none",
-    "surgery_last_12_weeks": "no", "blood_pressure_status": "no_known_problem",
-    "medications": ["none"], "conditions": ["none"],
-}
+CLEAR_ANSWERS: dict[str, Any] = dict(_SPEC_EXAMPLE)
 
 
 @dataclass(frozen=True)
