@@ -8,8 +8,9 @@ a second run changes nothing, and nothing an admin edited since is undone.
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from clinic.accounts.models import Role, User
 from clinic.accounts.services import create_user, find_user_by_email
 from clinic.booking.models import (
+    Booking,
     Room,
     Service,
     Therapist,
@@ -25,7 +27,7 @@ from clinic.booking.models import (
 )
 from clinic.db import utcnow
 from clinic.intake.models import Intake
-from clinic.intake.services import submit_intake
+from clinic.intake.services import latest_screening, submit_intake
 from clinic.intake.vocabulary import TECHNIQUE_KEYS
 from clinic.settings.services import load_settings
 
@@ -169,7 +171,82 @@ def seed_demo(db: Session, config: dict[str, Any]) -> list[tuple[str, str]]:
     for email, answers in DEMO_INTAKES.items():
         _ensure_intake(db, by_email[email], answers, config)
     db.flush()
+    for client_email, (
+        therapist_email,
+        service_name,
+        technique,
+        at,
+    ) in DEMO_BOOKINGS.items():
+        _ensure_booking(
+            db,
+            by_email[client_email],
+            by_email[therapist_email],
+            service_name,
+            technique,
+            at,
+            config,
+        )
+    db.flush()
     return [(user.role.value, user.email) for user in users]
+
+
+# One upcoming session each, on therapist1's next working day (clinic time),
+# so the schedules, the client pages and the review queue show something.
+DEMO_BOOKINGS: dict[str, tuple[str, str, str, time]] = {
+    "client1@example.com": (
+        "therapist1@example.com",
+        "Sciatica relief massage",
+        "trigger_point",
+        time(10),
+    ),
+    "client2@example.com": (
+        "therapist1@example.com",
+        "Back and hip massage",
+        "swedish",
+        time(14),
+    ),
+}
+
+
+def _next_working_day(config: dict[str, Any]) -> date:
+    day = utcnow().astimezone(ZoneInfo(config["CLINIC_TIMEZONE"])).date()
+    day += timedelta(days=2)
+    while day.weekday() >= 5:  # therapist1 works Monday to Friday
+        day += timedelta(days=1)
+    return day
+
+
+def _ensure_booking(
+    db: Session,
+    client: User,
+    therapist: User,
+    service_name: str,
+    technique: str,
+    at: time,
+    config: dict[str, Any],
+) -> None:
+    if db.scalar(select(Booking.id).where(Booking.client_id == client.id).limit(1)):
+        return
+    service = db.scalar(select(Service).where(Service.name == service_name))
+    screening = latest_screening(db, client.id)
+    zone = ZoneInfo(config["CLINIC_TIMEZONE"])
+    starts = datetime.combine(_next_working_day(config), at, tzinfo=zone)
+    ends = starts + timedelta(minutes=service.duration_minutes)
+    db.add(
+        Booking(
+            client_id=client.id,
+            therapist_id=therapist.id,
+            service_id=service.id,
+            room_id=db.scalar(select(Room.id).order_by(Room.id).limit(1)),
+            technique=technique,
+            starts_at=starts,
+            ends_at=ends,
+            blocks_until=ends + timedelta(minutes=service.buffer_minutes),
+            screening_id=screening.id if screening else None,
+            price_pence=service.price_pence,
+            created_by_id=client.id,
+        )
+    )
 
 
 def _ensure_user(db: Session, spec: dict[str, Any], config: dict[str, Any]) -> User:

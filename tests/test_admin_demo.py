@@ -4,6 +4,7 @@ intakes, seeded once however often the command runs."""
 from __future__ import annotations
 
 from datetime import time
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from sqlalchemy import func, select
@@ -84,3 +85,19 @@ def test_seeding_keeps_what_an_admin_changed(app: Flask, db: Session) -> None:
     tara = _therapist(db, "therapist1@example.com")
     assert (tara.bio, tara.hours) == ("Edited by an admin.", [])
 
+
+
+def test_demo_clients_each_have_one_upcoming_session(app: Flask, db: Session) -> None:
+    from clinic.booking.models import Booking
+
+    runner = app.test_cli_runner()
+    for _ in range(2):
+        assert runner.invoke(args=["clinic", "seed-demo"]).exit_code == 0
+    bookings = list(db.scalars(select(Booking).order_by(Booking.starts_at)))
+    assert len(bookings) == 2
+    local = [b.starts_at.astimezone(ZoneInfo(app.config["CLINIC_TIMEZONE"]))
+             for b in bookings]
+    assert [t.time() for t in local] == [time(10), time(14)]
+    assert local[0].weekday() < 5 and local[0].date() == local[1].date()
+    assert all(b.screening_id is not None for b in bookings)
+    assert [b.technique for b in bookings] == ["trigger_point", "swedish"]
