@@ -18,6 +18,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -26,7 +27,7 @@ from flask import (
 from flask_login import current_user
 
 from clinic import clock
-from clinic.accounts.models import Role
+from clinic.accounts.models import Role, User
 from clinic.accounts.permissions import role_required
 from clinic.booking import ics, queries, services, slots
 from clinic.booking.forms import (
@@ -43,6 +44,7 @@ from clinic.booking.models import Booking, Service
 from clinic.booking.notifications import calendar_clinic
 from clinic.db import get_session
 from clinic.forms import ClinicForm
+from clinic.intake.access import MAX_ID
 from clinic.intake.services import (
     BookingGate,
     BookingNotAllowed,
@@ -67,11 +69,44 @@ def _booking_globals() -> dict[str, Any]:
         "phone": s.clinic_phone,
         "zone_name": s.timezone,
         "has_endpoint": lambda endpoint: endpoint in current_app.view_functions,
+        "booking_for": g.get("booking_for"),
+        "booking_url": _url,
     }
+
+
+# --- booking on a client's behalf ----------------------------------------------------
+# An admin books for a client through the same pages under /booking/for/<id>/: the
+# ``*_for`` views set ``g.booking_for`` and every gate, technique and free time
+# below is then that client's.
+
+
+def _client() -> User:
+    """Whom this booking is for: the signed-in client, or the admin's client."""
+    acting: User | None = g.get("booking_for")
+    return acting if acting is not None else current_user
+
+
+def _url(name: str, **values: Any) -> str:
+    """A booking page's URL, for the same client as this request's."""
+    acting: User | None = g.get("booking_for")
+    if acting is None:
+        return url_for(f"booking.{name}", **values)
+    return url_for(f"booking.{name}_for", client_id=acting.id, **values)
+
+
+def _act_for(client_id: int) -> None:
+    """:raise 404: no such active client (ids must not leak)."""
+    client = get_session().get(User, client_id)
+    if client is None or client.role is not Role.CLIENT or not client.active:
+        abort(404)
+    g.booking_for = client
 
 
 def rescreen_url(next_path: str) -> str:
     """The intake's safety questions, coming back to ``next_path`` after."""
+    acting: User | None = g.get("booking_for")
+    if acting is not None:
+        return url_for("intake.rescreen_for", client_id=acting.id, next=next_path)
     if "intake.rescreen" in current_app.view_functions:
         return url_for("intake.rescreen", next=next_path)
     return "/intake/rescreen?" + urlencode({"next": next_path})
@@ -96,7 +131,7 @@ def _techniques(gate: BookingGate | None) -> Techniques:
     """From a fresh screening (``gate``), else from the latest one."""
     if gate is not None and gate.allowed:
         return Techniques.of(gate)
-    latest = latest_screening(get_session(), current_user.id)
+    latest = latest_screening(get_session(), _client().id)
     if latest is None:
         return Techniques(blocked="Please complete the health questionnaire before "
                           "you book.", needs_intake=True)
@@ -132,10 +167,22 @@ def _fill_start_form(form: StartForm, techniques: Techniques) -> None:
 @role_required(Role.CLIENT)
 def start() -> Response | str:
     """Choose a service and technique; then answer the safety questions."""
+    return _start()
+
+
+@bp.get(f"/for/<int(max={MAX_ID}):client_id>/")
+@role_required(Role.ADMIN)
+def start_for(client_id: int) -> Response | str:
+    """An admin starts a booking for a client (the same gate applies)."""
+    _act_for(client_id)
+    return _start()
+
+
+def _start() -> Response | str:
     submitted = bool(set(request.args) - {"screening"})
     form = StartForm(formdata=request.args if submitted else None)
     screening_id = parse_id(request.args.get("screening"))
-    gate = (booking_gate(get_session(), current_user.id, screening_id, clock.now())
+    gate = (booking_gate(get_session(), _client().id, screening_id, clock.now())
             if screening_id else None)
     techniques = _techniques(gate)
     _fill_start_form(form, techniques)
@@ -143,13 +190,12 @@ def start() -> Response | str:
         params = {"service": form.service.data, "technique": form.technique.data,
                   "therapist": form.therapist.data or ""}
         if gate is not None and gate.allowed:
-            return redirect(url_for("booking.times", **params,
-                                    screening=gate.screening.id))
-        return redirect(rescreen_url(url_for("booking.times", **params)))
+            return redirect(_url("times", **params, screening=gate.screening.id))
+        return redirect(rescreen_url(_url("times", **params)))
     return render_template(
         "booking/start.html", form=form, techniques=techniques,
         screening_id=gate.screening.id if gate and gate.allowed else None,
-        rescreen=rescreen_url(url_for("booking.start")))
+        rescreen=rescreen_url(_url("start")))
 
 
 def _therapist_offers(form: StartForm) -> bool:
@@ -199,21 +245,33 @@ def _service_or_none(service_id: int | None) -> Service | None:
 @role_required(Role.CLIENT)
 def times() -> str:
     """Free slots for the chosen service, technique and therapist, by day."""
+    return _times()
+
+
+@bp.get(f"/for/<int(max={MAX_ID}):client_id>/times")
+@role_required(Role.ADMIN)
+def times_for(client_id: int) -> str:
+    _act_for(client_id)
+    return _times()
+
+
+def _times() -> str:
     query = TimesQuery(formdata=request.args)
-    restart = {"back": url_for("booking.start"), "back_label": "Start again"}
+    restart = {"back": _url("start"), "back_label": "Start again"}
     if not query.validate():
         return _problem(first_error(query), **restart)
-    gate = booking_gate(get_session(), current_user.id, query.screening.data,
+    gate = booking_gate(get_session(), _client().id, query.screening.data,
                         clock.now())
     if not gate.allowed:
         args = {k: v for k, v in request.args.items() if k != "screening"}
-        again = rescreen_url(url_for("booking.times", **args))
-        questionnaire = url_for("intake.questionnaire", next=request.full_path)
-        return _problem(
-            gate.reason, **restart,
-            rescreen=again if gate.needs_rescreen else None,
-            questionnaire=questionnaire if gate.needs_questionnaire else None,
-        )
+        again = rescreen_url(_url("times", **args))
+        # Only the client can answer the whole questionnaire (online).
+        questionnaire = (url_for("intake.questionnaire", next=request.full_path)
+                         if gate.needs_questionnaire and not g.get("booking_for")
+                         else None)
+        return _problem(gate.reason, **restart,
+                        rescreen=again if gate.needs_rescreen else None,
+                        questionnaire=questionnaire)
     service = _service_or_none(query.service.data)
     if service is None:
         return _problem("That service is not available to book.", **restart)
@@ -236,19 +294,23 @@ def _render_times(gate: BookingGate, service: Service, query: TimesQuery) -> str
     offers = _offers(service, technique, therapist_id, week.first_day)
     form = ConfirmForm(formdata=None, service_id=service.id, technique=technique,
                        therapist_id=therapist_id, screening_id=gate.screening.id)
-    page = {"service": service.id, "technique": technique,
-            "therapist": therapist_id or "", "screening": gate.screening.id}
+    page: dict[str, Any] = {"service": service.id, "technique": technique,
+                            "therapist": therapist_id or "",
+                            "screening": gate.screening.id}
+    if g.get("booking_for") is not None:
+        page["client_id"] = _client().id
     return render_template(
         "booking/times.html", service=service, technique=technique,
         techniques=Techniques.of(gate), therapists=therapists,
         therapist_id=therapist_id, notice=notice.strip(), page=page, week=week,
-        days=queries.by_day(offers), form=form, action=url_for("booking.confirm"))
+        days=queries.by_day(offers), form=form, action=_url("confirm"),
+        times_endpoint="booking.times_for" if "client_id" in page else "booking.times")
 
 
 def _offers(service: Service, technique: str, therapist_id: int | None,
             first_day: date, booking: Booking | None = None) -> list[queries.Offer]:
     return queries.available_slots(
-        get_session(), client_id=current_user.id, service=service,
+        get_session(), client_id=_client().id, service=service,
         technique=technique, therapist_id=therapist_id, start_day=first_day,
         days=DAYS_PER_PAGE, settings=settings(), now=clock.now(),
         exclude_booking_id=booking.id if booking else None)
@@ -261,34 +323,56 @@ def _offers(service: Service, technique: str, therapist_id: int | None,
 @role_required(Role.CLIENT)
 def confirm() -> Response | str:
     """Book the chosen slot; every rule is checked again in this transaction."""
+    return _confirm()
+
+
+@bp.post(f"/for/<int(max={MAX_ID}):client_id>/confirm")
+@role_required(Role.ADMIN)
+def confirm_for(client_id: int) -> Response | str:
+    _act_for(client_id)
+    return _confirm()
+
+
+def _confirm() -> Response | str:
     db, form = get_session(), ConfirmForm()
     if not form.validate():
-        return _problem(first_error(form), back=url_for("booking.start"),
+        return _problem(first_error(form), back=_url("start"),
                         back_label="Start again")
-    times_url = url_for("booking.times", service=form.service_id.data,
-                        technique=form.technique.data,
-                        therapist=form.therapist_id.data or "")
+    times_url = _url("times", service=form.service_id.data,
+                     technique=form.technique.data,
+                     therapist=form.therapist_id.data or "")
     try:
         booking = services.book_session(
-            db, client=current_user, booked_by=current_user,
+            db, client=_client(), booked_by=current_user,
             service_id=form.service_id.data, technique=form.technique.data,
             therapist_id=form.therapist_id.data, start=form.start.data,
             screening_id=form.screening_id.data, settings=settings(),
             now=clock.now(), ip=request.remote_addr)
     except BookingNotAllowed as exc:
         rollback(db)
-        return _problem(str(exc), back=url_for("booking.start"),
+        return _problem(str(exc), back=_url("start"),
                         back_label="Start again", rescreen=rescreen_url(times_url))
     except services.BookingError as exc:
         rollback(db)
         all_times = f"{times_url}&screening={form.screening_id.data or ''}"
-        return _refused(exc, form, all_times, url_for("booking.confirm"),
+        return _refused(exc, form, all_times, _url("confirm"),
                         service=_service_or_none(form.service_id.data),
                         technique=form.technique.data)
     commit(db)
+    if g.get("booking_for") is not None:
+        return _booked_for(booking)
     flash(f"Your {booking.service.name} is booked for "
           f"{format_local(booking.starts_at)}.", "success")
     return redirect(url_for("booking.detail", booking_id=booking.id))
+
+
+def _booked_for(booking: Booking) -> Response:
+    """The admin's next page: the clinic's schedule on the booked day."""
+    flash(f"{booking.service.name} booked for {_client().full_name} on "
+          f"{format_local(booking.starts_at)}. We have emailed them to confirm.",
+          "success")
+    day = booking.starts_at.astimezone(settings().zone).date().isoformat()
+    return redirect(url_for("schedule.clinic", date=day))
 
 
 def _refused(exc: services.BookingError, form: ClinicForm, all_times: str,
@@ -302,7 +386,7 @@ def _refused(exc: services.BookingError, form: ClinicForm, all_times: str,
     taken = isinstance(exc, services.SlotTaken) or getattr(exc, "taken", False)
     start: datetime = form.start.data  # type: ignore[attr-defined]
     offers = queries.nearby_free_slots(
-        get_session(), client_id=current_user.id, service=service,
+        get_session(), client_id=_client().id, service=service,
         technique=technique, therapist_id=form.therapist_id.data,  # type: ignore[attr-defined]
         around=start, settings=settings(), now=clock.now(),
         exclude_booking_id=booking.id if booking else None)

@@ -26,13 +26,18 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from clinic import clock
-from clinic.accounts.models import Role
+from clinic.accounts.models import Role, User
 from clinic.accounts.permissions import role_required
 from clinic.accounts.views import safe_next
 from clinic.audit.services import record
 from clinic.db import get_session
 from clinic.intake import queries, review_views, screening, services, vocabulary
-from clinic.intake.access import MAX_ID, audit_read, screening_or_404
+from clinic.intake.access import (
+    MAX_ID,
+    audit_read,
+    client_or_404,
+    screening_or_404,
+)
 from clinic.intake.forms import (
     BP_GROUP,
     BP_LEGEND,
@@ -139,6 +144,47 @@ def rescreen() -> Response | str:
             commit(db)
             return _after_screening(result, target)
     return render_template("intake/rescreen.html", form=form, target=target)
+
+
+@bp.route(f"/clients/<{_ID}:client_id>/rescreen", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def rescreen_for(client_id: int) -> Response | str:
+    """An admin reads the safety questions to a client (on the phone) before
+    booking for them. Bookable: on to ``next`` with ``screening=<id>``; not
+    bookable: the client's staff record, where the reasons are."""
+    db = get_session()
+    client = client_or_404(db, client_id, "create", "intake")
+    target = safe_next(request.args.get("next"))
+    form = RescreenForm()
+    if form.validate_on_submit():
+        try:
+            result = services.submit_rescreen(db, client, form.answers(),
+                                              by=current_user, settings=settings(),
+                                              now=clock.now())
+        except services.IntakeError as exc:
+            rollback(db)
+            form.form_errors.append(str(exc))
+        else:
+            record(db, actor(), "create", "intake", result.intake_id,
+                   subject_user_id=client.id, detail="rescreen")
+            commit(db)
+            return _after_staff_screening(result, client, target)
+    return render_template("intake/rescreen_for.html", form=form, target=target,
+                           client=client,
+                           has_intake=services.latest_full_intake(db, client.id)
+                           is not None)
+
+
+def _after_staff_screening(result: Screening, client: User,
+                           target: str | None) -> Response:
+    if result.booking_allowed and target:
+        return redirect(with_screening(target, result.id))
+    if result.booking_allowed:
+        flash(f"{client.full_name} can book.", "success")
+    else:
+        flash(f"{client.full_name} cannot be booked now: "
+              f"{OUTCOME_LABELS[result.outcome]}. The reasons are below.", "warning")
+    return redirect(url_for(".client_record", client_id=client.id))
 
 
 def _after_screening(result: Screening, target: str | None) -> Response:
