@@ -18,7 +18,8 @@ def make_append_only(table: str, *, when: str | None = None) -> None:
     elif dialect == "sqlite":
         _sqlite_triggers(table, when)
     else:
-        raise NotImplementedError(f"append-only tables are not set up for {dialect}")
+        # Only SQLite and PostgreSQL are supported databases (README).
+        raise RuntimeError(f"append-only tables are not set up for {dialect}")
 
 
 def drop_append_only(table: str) -> None:
