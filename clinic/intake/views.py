@@ -131,19 +131,27 @@ def rescreen() -> Response | str:
         return redirect(url_for(".questionnaire", next=target))
     form = RescreenForm()
     if form.validate_on_submit():
-        try:
-            result = services.submit_rescreen(db, current_user, form.answers(),
-                                              by=current_user, settings=settings(),
-                                              now=clock.now())
-        except services.IntakeError as exc:
-            rollback(db)
-            form.form_errors.append(str(exc))
-        else:
-            record(db, actor(), "create", "intake", result.intake_id,
-                   subject_user_id=current_user.id, detail="rescreen")
-            commit(db)
+        result = _save_rescreen(db, current_user, form)
+        if result is not None:
             return _after_screening(result, target)
     return render_template("intake/rescreen.html", form=form, target=target)
+
+
+def _save_rescreen(db: Any, client: Any, form: RescreenForm) -> Any:
+    """Screen the re-asked answers for ``client`` and commit, or put the
+    refusal on the form and return None."""
+    try:
+        result = services.submit_rescreen(db, client, form.answers(),
+                                          by=current_user, settings=settings(),
+                                          now=clock.now())
+    except services.IntakeError as exc:
+        rollback(db)
+        form.form_errors.append(str(exc))
+        return None
+    record(db, actor(), "create", "intake", result.intake_id,
+           subject_user_id=client.id, detail="rescreen")
+    commit(db)
+    return result
 
 
 @bp.route(f"/clients/<{_ID}:client_id>/rescreen", methods=["GET", "POST"])
@@ -157,17 +165,8 @@ def rescreen_for(client_id: int) -> Response | str:
     target = safe_next(request.args.get("next"))
     form = RescreenForm()
     if form.validate_on_submit():
-        try:
-            result = services.submit_rescreen(db, client, form.answers(),
-                                              by=current_user, settings=settings(),
-                                              now=clock.now())
-        except services.IntakeError as exc:
-            rollback(db)
-            form.form_errors.append(str(exc))
-        else:
-            record(db, actor(), "create", "intake", result.intake_id,
-                   subject_user_id=client.id, detail="rescreen")
-            commit(db)
+        result = _save_rescreen(db, client, form)
+        if result is not None:
             return _after_staff_screening(result, client, target)
     return render_template("intake/rescreen_for.html", form=form, target=target,
                            client=client,
