@@ -146,15 +146,25 @@ def get_session() -> Session:
 
 def get_read_session() -> Session:
     """A session for reads around the work of a request (the logged-in user,
-    the clinic settings). On a GET it is the request's session; on a POST it
-    is a separate read session, so the write transaction (on SQLite, the
-    database's write lock) starts only when the work itself starts, and is
-    not held while the user is loaded or the form is parsed."""
-    if not has_request_context() or request.method in READ_ONLY_METHODS:
+    the clinic settings).
+
+    On SQLite a POST's writing session holds the database's only write lock
+    from its first statement, so these reads go through a separate read
+    session and the lock starts only when the work itself starts. Elsewhere
+    (PostgreSQL locks rows, not the database) they share the request's
+    session: a second connection would cost a checkout and round trips.
+    """
+    if (not has_request_context() or request.method in READ_ONLY_METHODS
+            or not _locks_whole_database()):
         return get_session()
     if "db_read_session" not in g:
         g.db_read_session = new_session(write=False)
     return g.db_read_session
+
+
+def _locks_whole_database() -> bool:
+    engine: Engine = current_app.extensions["clinic.engine"]
+    return engine.dialect.name == "sqlite"
 
 
 def _close_session(_exc: BaseException | None) -> None:

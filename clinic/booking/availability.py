@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, Select, literal, or_, select, union_all
+from sqlalchemy import Integer, Select, bindparam, literal, or_, select, union_all
 from sqlalchemy.orm import Session, contains_eager
 
 from clinic.accounts.models import User
@@ -106,14 +107,16 @@ def load_calendar(
     client's (``client_id``), and any in a room when the clinic has rooms.
     """
     ids = list(therapist_ids)
-    room_ids = list(db.scalars(
-        select(Room.id).where(Room.active.is_(True)).order_by(Room.id)))
+    room_ids = list(db.scalars(_ACTIVE_ROOMS))
     held: Intervals = {}
     by_client: Intervals = {}
     room_busy = {room: [] for room in room_ids} if room_ids else None
-    for therapist, room, client, starts, ends, blocks in _bookings(
-        db, ids, span, client_id, bool(room_ids), exclude_booking_id
-    ):
+    rows = db.execute(
+        _bookings_query(client_id is not None, bool(room_ids)),
+        {"ids": ids, "client_id": client_id, "span_start": span.start,
+         "span_end": span.end, "exclude_id": exclude_booking_id or 0},
+    )
+    for therapist, room, client, starts, ends, blocks in rows:
         busy = slots.Interval(starts, blocks)
         held.setdefault(therapist, []).append(busy)
         if client == client_id:
@@ -124,55 +127,71 @@ def load_calendar(
     return Calendar(_hours(db, ids), held, by_client, time_off, closures, room_busy)
 
 
+# The statements below are built once (per shape) with bound parameters:
+# building and hashing a statement costs more than running it on SQLite,
+# and both the free-times page and every booking run them.
+
+_ACTIVE_ROOMS = select(Room.id).where(Room.active.is_(True)).order_by(Room.id)
+
+_HOURS = select(
+    WorkingHours.therapist_id, WorkingHours.weekday, WorkingHours.start,
+    WorkingHours.end,
+).where(WorkingHours.therapist_id.in_(bindparam("ids", expanding=True)))
+
+# Time off (by therapist) and clinic closures in one query: a closure is an
+# absence of no one therapist (therapist id NULL).
+_ABSENCES = union_all(
+    select(TimeOff.therapist_id, TimeOff.starts_at, TimeOff.ends_at).where(
+        TimeOff.therapist_id.in_(bindparam("ids", expanding=True)),
+        TimeOff.starts_at < bindparam("span_end"),
+        TimeOff.ends_at > bindparam("span_start"),
+    ),
+    select(literal(None, Integer), Closure.starts_at, Closure.ends_at).where(
+        Closure.starts_at < bindparam("span_end"),
+        Closure.ends_at > bindparam("span_start"),
+    ),
+)
+
+
+@cache
+def _bookings_query(
+    with_client: bool, with_rooms: bool
+) -> Select[tuple[int, int | None, int, datetime, datetime, datetime]]:
+    """Active bookings touching the span: the therapists', the client's, and
+    any in a room."""
+    whose = [Booking.therapist_id.in_(bindparam("ids", expanding=True))]
+    if with_client:
+        whose.append(Booking.client_id == bindparam("client_id"))
+    if with_rooms:
+        whose.append(Booking.room_id.is_not(None))
+    return select(
+        Booking.therapist_id, Booking.room_id, Booking.client_id,
+        Booking.starts_at, Booking.ends_at, Booking.blocks_until,
+    ).where(
+        or_(*whose),
+        Booking.status.in_(ACTIVE_STATUSES),
+        Booking.starts_at < bindparam("span_end"),
+        Booking.blocks_until > bindparam("span_start"),
+        Booking.id != bindparam("exclude_id"),
+    )
+
+
 def _hours(db: Session, ids: list[int]) -> dict[int, list[slots.WeeklyHours]]:
     hours: dict[int, list[slots.WeeklyHours]] = {i: [] for i in ids}
-    rows = db.execute(
-        select(WorkingHours.therapist_id, WorkingHours.weekday, WorkingHours.start,
-               WorkingHours.end).where(WorkingHours.therapist_id.in_(ids)))
-    for therapist, weekday, start, end in rows:
+    for therapist, weekday, start, end in db.execute(_HOURS, {"ids": ids}):
         hours[therapist].append(slots.WeeklyHours(weekday, start, end))
     return hours
-
-
-def _bookings(
-    db: Session, ids: list[int], span: slots.Interval, client_id: int | None,
-    rooms: bool, exclude_booking_id: int | None,
-) -> list[tuple[int, int | None, int, datetime, datetime, datetime]]:
-    whose = [Booking.therapist_id.in_(ids)]
-    if client_id is not None:
-        whose.append(Booking.client_id == client_id)
-    if rooms:
-        whose.append(Booking.room_id.is_not(None))
-    rows = db.execute(
-        select(Booking.therapist_id, Booking.room_id, Booking.client_id,
-               Booking.starts_at, Booking.ends_at, Booking.blocks_until)
-        .where(
-            or_(*whose),
-            Booking.status.in_(ACTIVE_STATUSES),
-            Booking.starts_at < span.end,
-            Booking.blocks_until > span.start,
-            Booking.id != (exclude_booking_id or 0),
-        )
-    )
-    return [tuple(row) for row in rows]  # type: ignore[misc]
 
 
 def _absences(
     db: Session, ids: list[int], span: slots.Interval
 ) -> tuple[Intervals, list[slots.Interval]]:
-    """Time off (by therapist) and clinic closures: one query for both, a
-    closure being an absence of no one therapist (therapist id NULL)."""
-    time_off = select(TimeOff.therapist_id, TimeOff.starts_at, TimeOff.ends_at).where(
-        TimeOff.therapist_id.in_(ids),
-        TimeOff.starts_at < span.end,
-        TimeOff.ends_at > span.start,
-    )
-    closed = select(literal(None, Integer), Closure.starts_at, Closure.ends_at).where(
-        Closure.starts_at < span.end, Closure.ends_at > span.start
-    )
+    """Time off by therapist, and clinic closures."""
     away: Intervals = {}
     closures: list[slots.Interval] = []
-    for therapist, starts, ends in db.execute(union_all(time_off, closed)):
+    rows = db.execute(_ABSENCES, {"ids": ids, "span_start": span.start,
+                                  "span_end": span.end})
+    for therapist, starts, ends in rows:
         interval = slots.Interval(starts, ends)
         if therapist is None:
             closures.append(interval)
@@ -184,10 +203,10 @@ def _absences(
 # --- who can take it ---------------------------------------------------------------
 
 
-def eligible_therapists_query(
-    service_id: int, technique: str
-) -> Select[tuple[Therapist]]:
-    """Active therapists (and users) offering both the service and technique."""
+@cache
+def eligible_therapists_query() -> Select[tuple[Therapist]]:
+    """Active therapists (and users) offering both the service and technique:
+    run it with ``eligible(service_id, technique)`` as its parameters."""
     return (
         select(Therapist)
         .join(User, User.id == Therapist.user_id)
@@ -196,10 +215,27 @@ def eligible_therapists_query(
         .where(
             Therapist.active.is_(True),
             User.active.is_(True),
-            therapist_service.c.service_id == service_id,
-            TherapistTechnique.technique == technique,
+            therapist_service.c.service_id == bindparam("service_id"),
+            TherapistTechnique.technique == bindparam("technique"),
         )
         .order_by(Therapist.user_id)
+    )
+
+
+def eligible(service_id: int, technique: str) -> dict[str, object]:
+    """The parameters of ``eligible_therapists_query``."""
+    return {"service_id": service_id, "technique": technique}
+
+
+@cache
+def _locking_query(named: bool) -> Select[tuple[Therapist]]:
+    # The user comes from the join already made (no outer join, which FOR
+    # UPDATE refuses): the confirmation names the therapist.
+    query = eligible_therapists_query().options(contains_eager(Therapist.user))
+    if named:
+        query = query.where(Therapist.user_id == bindparam("therapist_id"))
+    return query.with_for_update(of=Therapist).execution_options(
+        populate_existing=True
     )
 
 
@@ -211,17 +247,10 @@ def lock_therapists(
 
     :raise BookingPolicyError: nobody (or not the one named) offers it.
     """
-    # The user comes from the join already made (no outer join, which FOR
-    # UPDATE refuses): the confirmation names the therapist.
-    query = eligible_therapists_query(service.id, technique).options(
-        contains_eager(Therapist.user)
-    )
-    if therapist_id is not None:
-        query = query.where(Therapist.user_id == therapist_id)
-    query = query.with_for_update(of=Therapist).execution_options(
-        populate_existing=True
-    )
-    found = list(db.scalars(query))
+    found = list(db.scalars(
+        _locking_query(therapist_id is not None),
+        {**eligible(service.id, technique), "therapist_id": therapist_id},
+    ))
     if found:
         return found
     if therapist_id is not None:

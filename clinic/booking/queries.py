@@ -23,6 +23,7 @@ from clinic.booking.availability import (
     BookingSettings,
     Calendar,
     day_span,
+    eligible,
     eligible_therapists_query,
     load_calendar,
 )
@@ -61,23 +62,22 @@ class Offer:
 def eligible_therapists(
     db: Session, service_id: int, technique: str, therapist_id: int | None = None
 ) -> list[Therapist]:
-    query = eligible_therapists_query(service_id, technique).options(
-        joinedload(Therapist.user)
-    )
+    query = eligible_therapists_query().options(joinedload(Therapist.user))
     if therapist_id is not None:
         query = query.where(Therapist.user_id == therapist_id)
-    return list(db.scalars(query).unique())
+    return list(db.scalars(query, eligible(service_id, technique)).unique())
 
 
 def eligible_therapist_names(
     db: Session, service_id: int, technique: str, therapist_id: int | None = None
 ) -> dict[int, str]:
     """Like ``eligible_therapists``, as {user id: full name} in id order."""
-    query = eligible_therapists_query(service_id, technique).with_only_columns(
+    query = eligible_therapists_query().with_only_columns(
         Therapist.user_id, User.full_name)
     if therapist_id is not None:
         query = query.where(Therapist.user_id == therapist_id)
-    return {row.user_id: row.full_name for row in db.execute(query)}
+    rows = db.execute(query, eligible(service_id, technique))
+    return {row.user_id: row.full_name for row in rows}
 
 
 def bookable_services(db: Session) -> list[Service]:

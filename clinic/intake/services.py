@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from clinic.accounts.models import User
@@ -205,6 +206,24 @@ def submit_intake(
     return _store_screening(db, intake, settings, now)
 
 
+# Statements the booking gate runs on every booking, built once.
+_HAS_FULL_INTAKE = select(
+    select(Intake.id)
+    .where(Intake.client_id == bindparam("client_id"), Intake.kind == IntakeKind.FULL)
+    .exists()
+)
+_LATEST_SCREENING = (
+    select(Screening)
+    .where(Screening.client_id == bindparam("client_id"))
+    .order_by(Screening.created_at.desc(), Screening.id.desc())
+    .limit(1)
+)
+
+
+def has_full_intake(db: Session, client_id: int) -> bool:
+    return bool(db.scalar(_HAS_FULL_INTAKE, {"client_id": client_id}))
+
+
 def latest_full_intake(db: Session, client_id: int) -> Intake | None:
     return db.scalar(
         select(Intake)
@@ -240,12 +259,7 @@ def submit_rescreen(
 
 
 def latest_screening(db: Session, client_id: int) -> Screening | None:
-    return db.scalar(
-        select(Screening)
-        .where(Screening.client_id == client_id)
-        .order_by(Screening.created_at.desc(), Screening.id.desc())
-        .limit(1)
-    )
+    return db.scalar(_LATEST_SCREENING, {"client_id": client_id})
 
 
 def screening_history(db: Session, client_id: int) -> list[Screening]:
@@ -429,13 +443,18 @@ def _spread_since_last_intake(db: Session, client_id: int) -> bool:
 def booking_gate(
     db: Session, client_id: int, screening_id: int | None, now: datetime
 ) -> BookingGate:
-    """Decide from the screening made for this booking (§3.2)."""
-    if latest_full_intake(db, client_id) is None:
+    """Decide from the screening made for this booking (§3.2).
+
+    Every screening comes from an intake whose client has a full intake (a
+    re-screen is based on one), so the questionnaire is only looked for when
+    there is no fresh screening: the usual booking reads two rows, not four.
+    """
+    screening = _fresh_screening(db, client_id, screening_id, now)
+    if screening is None and not has_full_intake(db, client_id):
         return BookingGate(False, "Please complete the health questionnaire first.",
                            None, needs_rescreen=True)
     if _spread_since_last_intake(db, client_id):
         return BookingGate(False, SPREAD_REASON, None, needs_questionnaire=True)
-    screening = _fresh_screening(db, client_id, screening_id, now)
     if screening is None:
         return BookingGate(False, "Please answer the safety questions for this "
                            "booking first.", None, needs_rescreen=True)
@@ -461,16 +480,23 @@ def _fresh_screening(
     db: Session, client_id: int, screening_id: int | None, now: datetime
 ) -> Screening | None:
     """The client's latest screening, if it is the one named, recent and not
-    yet used by a booking."""
-    from clinic.booking.models import Booking  # booking depends on intake, not back
-
+    yet used by a booking: one query, the use read alongside."""
     if screening_id is None:
         return None
-    latest = latest_screening(db, client_id)
-    if latest is None or latest.id != screening_id:
+    row = db.execute(_latest_screening_and_use(), {"client_id": client_id}).first()
+    if row is None:
+        return None
+    latest, already_used = row
+    if latest.id != screening_id or already_used:
         return None
     if now - latest.created_at > RESCREEN_VALID_FOR:
         return None
-    used = db.scalar(select(Booking.id).where(Booking.screening_id == latest.id))
-    return None if used is not None else latest
+    return latest
 
+
+@cache
+def _latest_screening_and_use() -> Select[tuple[Screening, bool]]:
+    from clinic.booking.models import Booking  # booking depends on intake, not back
+
+    used = select(Booking.id).where(Booking.screening_id == Screening.id).exists()
+    return _LATEST_SCREENING.add_columns(used)

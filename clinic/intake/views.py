@@ -126,7 +126,7 @@ def rescreen() -> Response | str:
     """
     db = get_session()
     target = safe_next(request.args.get("next"))
-    if services.latest_full_intake(db, current_user.id) is None:
+    if not services.has_full_intake(db, current_user.id):
         flash("Before your first booking, please answer the health questions.", "info")
         return redirect(url_for(".questionnaire", next=target))
     form = RescreenForm()
@@ -170,8 +170,7 @@ def rescreen_for(client_id: int) -> Response | str:
             return _after_staff_screening(result, client, target)
     return render_template("intake/rescreen_for.html", form=form, target=target,
                            client=client,
-                           has_intake=services.latest_full_intake(db, client.id)
-                           is not None)
+                           has_intake=services.has_full_intake(db, client.id))
 
 
 def _after_staff_screening(result: Screening, client: User,

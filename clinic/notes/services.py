@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -290,6 +290,17 @@ def add_addendum(
 # ---------------------------------------------------------------- booking gate
 
 
+# Built once: the booking gate runs it on every booking.
+_LAST_TWO_SIGNED = (
+    select(SessionNote)
+    .join(Booking, Booking.id == SessionNote.booking_id)
+    .where(SessionNote.client_id == bindparam("client_id"),
+           SessionNote.status == NoteStatus.SIGNED)
+    .order_by(Booking.starts_at.desc(), SessionNote.id.desc())
+    .limit(2)
+)
+
+
 def spread_needs_intake(db: Session, client_id: int) -> SessionNote | None:
     """The latest signed note, if it records symptoms spreading further down
     the leg and the client has completed no full intake since it was signed.
@@ -297,14 +308,7 @@ def spread_needs_intake(db: Session, client_id: int) -> SessionNote | None:
     Spreading: a higher extent level than the previous signed note's, or the
     extent trend ``moving_down`` (§7.2 peripheralising; R-WORSENING).
     """
-    notes = list(db.scalars(
-        select(SessionNote)
-        .join(Booking, Booking.id == SessionNote.booking_id)
-        .where(SessionNote.client_id == client_id,
-               SessionNote.status == NoteStatus.SIGNED)
-        .order_by(Booking.starts_at.desc(), SessionNote.id.desc())
-        .limit(2)
-    ))
+    notes = list(db.scalars(_LAST_TWO_SIGNED, {"client_id": client_id}))
     if not notes:
         return None
     latest = notes[0]
