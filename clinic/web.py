@@ -41,7 +41,8 @@ def commit(db: Session) -> None:
     if queued and current_app.config["MAIL_SEND_ON_COMMIT"]:
         config = current_app.config
         factory = current_app.extensions["clinic.sessionmaker"]
-        deliver_due(factory, backend_for(config), config, only=queued)
+        deliver_due(factory, backend_for(config), config,
+                    only=[message.id for message in queued])
 
 
 def rollback(db: Session) -> None:

@@ -29,8 +29,8 @@ from clinic.accounts.models import Role, User
 from clinic.accounts.passwords import verify_password
 from clinic.audit.services import record
 from clinic.db import get_session
-from clinic.mail.services import queue_mail
-from clinic.web import actor, client_ip, commit
+from clinic.mail.services import queue_mail, render_mail
+from clinic.web import actor, client_ip, commit, settings
 
 bp = Blueprint("accounts", __name__)
 
@@ -153,7 +153,8 @@ def forgot_password() -> Response | str:
 
 def _queue_reset_mail(user: User, token: str) -> None:
     link = url_for("accounts.reset_password", token=token, _external=True)
-    body = render_template("accounts/email/reset_password.txt", user=user, link=link)
+    body = render_mail("accounts/email/reset_password.txt", user=user, link=link,
+                       clinic_name=settings().clinic_name)
     queue_mail(
         get_session(), to=user.email, subject="Reset your clinic password", body=body
     )

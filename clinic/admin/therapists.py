@@ -35,7 +35,7 @@ from clinic.booking import admin_services as admin
 from clinic.booking.models import Service, Therapist
 from clinic.db import get_session
 from clinic.intake.vocabulary import TECHNIQUE_NAMES
-from clinic.mail.services import queue_mail
+from clinic.mail.services import queue_mail, render_mail
 from clinic.web import actor, commit, rollback, settings
 
 INVITE_MAX_AGE = timedelta(days=3)
@@ -70,7 +70,7 @@ def _profile(form: TherapistForm) -> admin.Profile:
 def _queue_invitation(user: User, token: str) -> None:
     link = url_for("accounts.reset_password", token=token, _external=True)
     clinic = settings().clinic_name
-    body = render_template("admin/email/invite.txt", user=user, link=link,
+    body = render_mail("admin/email/invite.txt", user=user, link=link,
                            days=INVITE_MAX_AGE.days, clinic=clinic)
     queue_mail(get_session(), to=user.email,
                subject=f"Your {clinic} account: choose a password", body=body)

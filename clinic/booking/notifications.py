@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, has_request_context, render_template, url_for
+from flask import current_app, has_request_context, url_for
 from sqlalchemy.orm import Session
 from werkzeug.routing import BuildError
 
@@ -20,7 +20,7 @@ from clinic.accounts.models import User
 from clinic.booking import ics
 from clinic.booking.models import Booking
 from clinic.mail.models import OutboxMessage
-from clinic.mail.services import Attachment, queue_mail
+from clinic.mail.services import Attachment, queue_mail, render_mail
 from clinic.settings.services import Settings, load_settings
 
 SHORT_WHEN = "%a %d %b, %H:%M"
@@ -66,7 +66,7 @@ def queue_reminder(
         db,
         to=booking.client.email,
         subject=_subject("Reminder: your {service} on {when}", booking, settings),
-        body=render_template("booking/email/reminder.txt", **context),
+        body=render_mail("booking/email/reminder.txt", **context),
         dedupe_key=dedupe_key,
     )
 
@@ -82,7 +82,7 @@ def _queue(
         db,
         to=client.email,
         subject=_subject(subject, booking, settings),
-        body=render_template(f"booking/email/{kind}.txt", **context),
+        body=render_mail(f"booking/email/{kind}.txt", **context),
         attachment=calendar_attachment(booking, settings, method=method,
                                        client=client),
     )

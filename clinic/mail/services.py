@@ -4,7 +4,9 @@ transaction that queued it has committed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from clinic.mail.models import OutboxMessage
@@ -39,8 +41,15 @@ def queue_mail(
         message.attachment_type = attachment.content_type
         message.attachment_text = attachment.text
     db.add(message)
-    db.flush()
-    # The web layer sends these right after its commit (``clinic.web.commit``);
-    # the cron sender picks up anything that could not go out then.
-    db.info.setdefault(QUEUED_KEY, []).append(message.id)
+    # The web layer sends these right after its commit (``clinic.web.commit``),
+    # which also gives them their ids; the cron sender picks up anything that
+    # could not go out then.
+    db.info.setdefault(QUEUED_KEY, []).append(message)
     return message
+
+
+def render_mail(template: str, **context: Any) -> str:
+    """A mail body from ``templates/``: only the context given, no request's
+    (mail is also rendered by CLI commands, and says nothing of who is
+    logged in)."""
+    return current_app.jinja_env.get_template(template).render(context)
