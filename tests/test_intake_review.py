@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from clinic.accounts.models import Role, User
 from clinic.intake import queries, services
 from clinic.intake.models import Acknowledgement, Screening
+from tests import factories
 from tests import test_intake_views as shared
 from tests.test_intake_views import (
     CAUTION,
@@ -277,6 +278,31 @@ def test_acknowledging_records_who_and_when(
     [row] = [r for r in audit_rows(db) if r.action == "acknowledge"]
     assert (row.record_type, row.record_id, row.subject_user_id, row.actor_id) == (
         "screening", shown.id, person.id, therapist.id)
+
+
+def test_a_booked_caution_can_be_acknowledged_after_a_newer_screening(
+    client: FlaskClient, therapist: User, db: Session, app: Flask,
+    make_user: Callable[..., User],
+) -> None:
+    """The caution a session was booked on keeps its own button after the
+    client answers again for a later booking."""
+    person = make_user()
+    booked = arrange(db, app, person, CAUTION)
+    service = factories.make_service(db)
+    treating = factories.make_therapist(db, services=[service])
+    start = NOW + timedelta(days=3)
+    factories.make_booking(db, client=person, therapist=treating, service=service,
+                           start=start, screening=booked)
+    newer = arrange(db, app, person, CAUTION, now=NOW + timedelta(hours=1))
+    unbooked = arrange(db, app, person, CAUTION, now=NOW + timedelta(hours=2))
+    page = main_html(client.get(f"/intake/clients/{person.id}"))
+    forms = re.findall(r'/intake/screenings/(\d+)/acknowledge', page)
+    assert sorted(int(f) for f in forms) == sorted([booked.id, unbooked.id])
+    assert newer.id not in [int(f) for f in forms]
+    assert f"Answered for the session on {when(start)}." in text_of(page)
+    assert client.post(f"/intake/screenings/{booked.id}/acknowledge").status_code == 302
+    db.expire_all()
+    assert db.get(Screening, booked.id).acknowledgement is not None
 
 
 def test_only_a_caution_can_be_acknowledged(

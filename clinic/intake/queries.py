@@ -7,6 +7,7 @@ Like services, they take a session and never commit; they never write.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import Subquery, and_, case, func, or_, select
@@ -26,6 +27,19 @@ def first_screening_ids(db: Session, client_id: int) -> set[int]:
             .group_by(Screening.intake_id)
         )
     )
+
+
+def booked_screenings(db: Session, client_id: int) -> dict[int, datetime]:
+    """{screening id: session start} for the client's screenings that a
+    booking was made on: each still needs its own acknowledgement when it is
+    a caution, even after a newer screening for a later booking."""
+    from clinic.booking.models import Booking  # booking depends on intake, not back
+
+    rows = db.execute(
+        select(Booking.screening_id, Booking.starts_at)
+        .where(Booking.client_id == client_id, Booking.screening_id.is_not(None))
+    )
+    return {screening_id: starts_at for screening_id, starts_at in rows}
 
 
 def clearances_of(db: Session, client_id: int) -> list[Clearance]:

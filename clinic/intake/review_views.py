@@ -96,6 +96,7 @@ def client_record(client_id: int) -> str:
         client=client,
         views=[_view(s, firsts) for s in history],
         latest=latest,
+        booked=queries.booked_screenings(db, client.id),
         clearable=_clearable(latest),
         clearances=queries.clearances_of(db, client.id),
         now=clock.now(),
