@@ -48,6 +48,7 @@ def _register_blueprints(app: Flask) -> None:
     from clinic.accounts.views import bp as accounts_bp
     from clinic.admin.views import bp as admin_bp
     from clinic.audit.views import bp as audit_bp
+    from clinic.booking import my_views  # noqa: F401 (its pages join booking_bp)
     from clinic.booking.schedule_views import bp as schedule_bp
     from clinic.booking.views import bp as booking_bp
     from clinic.home.views import bp as home_bp

@@ -1,4 +1,5 @@
-"""Client booking: choose, see free times, confirm, cancel, reschedule.
+"""Client booking: choose, see free times, confirm (a client's own sessions,
+cancelling and rescheduling are in ``my_views``).
 
 The flow is start -> the intake's re-screen (the safety questions come before
 every booking) -> times (free slots, one POST button each) -> confirm ->
@@ -29,11 +30,9 @@ from flask_login import current_user
 from clinic import clock
 from clinic.accounts.models import Role, User
 from clinic.accounts.permissions import role_required
-from clinic.booking import ics, queries, services, slots
+from clinic.booking import queries, services
 from clinic.booking.forms import (
-    CancelForm,
     ConfirmForm,
-    RescheduleForm,
     StartForm,
     TimesQuery,
     choices,
@@ -41,7 +40,6 @@ from clinic.booking.forms import (
     parse_id,
 )
 from clinic.booking.models import Booking, Service
-from clinic.booking.notifications import calendar_clinic
 from clinic.db import get_session
 from clinic.forms import ClinicForm
 from clinic.intake.access import MAX_ID
@@ -186,7 +184,7 @@ def _start() -> Response | str:
             if screening_id else None)
     techniques = _techniques(gate)
     _fill_start_form(form, techniques)
-    if submitted and form.validate() and _therapist_offers(form):
+    if submitted and form.validate() and _therapistoffers_for(form):
         params = {"service": form.service.data, "technique": form.technique.data,
                   "therapist": form.therapist.data or ""}
         if gate is not None and gate.allowed:
@@ -198,7 +196,7 @@ def _start() -> Response | str:
         rescreen=rescreen_url(_url("start")))
 
 
-def _therapist_offers(form: StartForm) -> bool:
+def _therapistoffers_for(form: StartForm) -> bool:
     if form.therapist.data is None:
         return True
     if queries.eligible_therapists(get_session(), form.service.data,
@@ -229,14 +227,14 @@ class Week:
         return cls(number, last, today + timedelta(days=number * DAYS_PER_PAGE))
 
 
-def _problem(message: str, *, back: str, back_label: str,
+def problem(message: str, *, back: str, back_label: str,
              rescreen: str | None = None, questionnaire: str | None = None) -> str:
     return render_template("booking/problem.html", message=message, back=back,
                            back_label=back_label, rescreen=rescreen,
                            questionnaire=questionnaire)
 
 
-def _service_or_none(service_id: int | None) -> Service | None:
+def service_or_none(service_id: int | None) -> Service | None:
     service = get_session().get(Service, service_id) if service_id else None
     return service if service is not None and service.active else None
 
@@ -259,7 +257,7 @@ def _times() -> str:
     query = TimesQuery(formdata=request.args)
     restart = {"back": _url("start"), "back_label": "Start again"}
     if not query.validate():
-        return _problem(first_error(query), **restart)
+        return problem(first_error(query), **restart)
     gate = booking_gate(get_session(), _client().id, query.screening.data,
                         clock.now())
     if not gate.allowed:
@@ -269,12 +267,12 @@ def _times() -> str:
         questionnaire = (url_for("intake.questionnaire", next=request.full_path)
                          if gate.needs_questionnaire and not g.get("booking_for")
                          else None)
-        return _problem(gate.reason, **restart,
+        return problem(gate.reason, **restart,
                         rescreen=again if gate.needs_rescreen else None,
                         questionnaire=questionnaire)
-    service = _service_or_none(query.service.data)
+    service = service_or_none(query.service.data)
     if service is None:
-        return _problem("That service is not available to book.", **restart)
+        return problem("That service is not available to book.", **restart)
     return _render_times(gate, service, query)
 
 
@@ -291,7 +289,7 @@ def _render_times(gate: BookingGate, service: Service, query: TimesQuery) -> str
         notice += "That therapist does not offer this, so we show every therapist."
         therapist_id = None
     week = Week.page(query.week.data or 0)
-    offers = _offers(service, technique, therapist_id, week.first_day)
+    offers = offers_for(service, technique, therapist_id, week.first_day)
     form = ConfirmForm(formdata=None, service_id=service.id, technique=technique,
                        therapist_id=therapist_id, screening_id=gate.screening.id)
     page: dict[str, Any] = {"service": service.id, "technique": technique,
@@ -307,7 +305,7 @@ def _render_times(gate: BookingGate, service: Service, query: TimesQuery) -> str
         times_endpoint="booking.times_for" if "client_id" in page else "booking.times")
 
 
-def _offers(service: Service, technique: str, therapist_id: int | None,
+def offers_for(service: Service, technique: str, therapist_id: int | None,
             first_day: date, booking: Booking | None = None) -> list[queries.Offer]:
     return queries.available_slots(
         get_session(), client_id=_client().id, service=service,
@@ -336,7 +334,7 @@ def confirm_for(client_id: int) -> Response | str:
 def _confirm() -> Response | str:
     db, form = get_session(), ConfirmForm()
     if not form.validate():
-        return _problem(first_error(form), back=_url("start"),
+        return problem(first_error(form), back=_url("start"),
                         back_label="Start again")
     times_url = _url("times", service=form.service_id.data,
                      technique=form.technique.data,
@@ -350,13 +348,13 @@ def _confirm() -> Response | str:
             now=clock.now(), ip=request.remote_addr)
     except BookingNotAllowed as exc:
         rollback(db)
-        return _problem(str(exc), back=_url("start"),
+        return problem(str(exc), back=_url("start"),
                         back_label="Start again", rescreen=rescreen_url(times_url))
     except services.BookingError as exc:
         rollback(db)
         all_times = f"{times_url}&screening={form.screening_id.data or ''}"
-        return _refused(exc, form, all_times, _url("confirm"),
-                        service=_service_or_none(form.service_id.data),
+        return refused(exc, form, all_times, _url("confirm"),
+                        service=service_or_none(form.service_id.data),
                         technique=form.technique.data)
     commit(db)
     if g.get("booking_for") is not None:
@@ -375,14 +373,14 @@ def _booked_for(booking: Booking) -> Response:
     return redirect(url_for("schedule.clinic", date=day))
 
 
-def _refused(exc: services.BookingError, form: ClinicForm, all_times: str,
+def refused(exc: services.BookingError, form: ClinicForm, all_times: str,
              action: str, *, service: Service | None, technique: str,
              booking: Booking | None = None) -> str:
     """A refused time: the reason and the free times nearest to it (a race
     loser reads "That time was just taken"); other refusals: the reason."""
     slot_error = isinstance(exc, services.SlotTaken | services.SlotUnavailable)
     if not slot_error or service is None:
-        return _problem(str(exc), back=all_times, back_label="See free times")
+        return problem(str(exc), back=all_times, back_label="See free times")
     taken = isinstance(exc, services.SlotTaken) or getattr(exc, "taken", False)
     start: datetime = form.start.data  # type: ignore[attr-defined]
     offers = queries.nearby_free_slots(
@@ -394,131 +392,3 @@ def _refused(exc: services.BookingError, form: ClinicForm, all_times: str,
         "booking/another_time.html", message=services.TAKEN if taken else str(exc),
         taken=taken, days=queries.by_day(offers), form=form, action=action,
         all_times=all_times)
-
-
-# --- my bookings ---------------------------------------------------------------------
-
-
-@bp.get("/mine")
-@role_required(Role.CLIENT)
-def my_bookings() -> str:
-    upcoming, past = queries.client_bookings(get_session(), current_user.id,
-                                             clock.now())
-    return render_template("booking/mine.html", upcoming=upcoming, past=past)
-
-
-def _own(booking_id: int) -> Booking:
-    """The client's own booking. :raise 404: anyone else's, or none."""
-    booking = queries.client_booking(get_session(), current_user.id, booking_id)
-    if booking is None:
-        abort(404)
-    return booking
-
-
-def _can_change(booking: Booking) -> bool:
-    return booking.is_active and slots.can_cancel(
-        booking.starts_at, now=clock.now(), policy=settings().policy)
-
-
-def _render_detail(booking: Booking, form: CancelForm | None = None,
-                   error: str = "") -> str:
-    return render_template(
-        "booking/detail.html", booking=booking, can_change=_can_change(booking),
-        upcoming=booking.is_active and booking.starts_at > clock.now(),
-        cancel_form=form or CancelForm(formdata=None), error=error,
-        technique_name=TECHNIQUE_NAMES.get(booking.technique, booking.technique),
-        too_late=services.too_late_message(settings()),
-        cutoff_text=services.cutoff_text(settings()))
-
-
-@bp.get("/<int:booking_id>")
-@role_required(Role.CLIENT)
-def detail(booking_id: int) -> str:
-    return _render_detail(_own(booking_id))
-
-
-@bp.post("/<int:booking_id>/cancel")
-@role_required(Role.CLIENT)
-def cancel(booking_id: int) -> Response | str:
-    db, booking, form = get_session(), _own(booking_id), CancelForm()
-    if not form.validate():
-        return _render_detail(booking, form)
-    try:
-        services.cancel_booking(db, booking, by=current_user, reason=form.reason.data,
-                                settings=settings(), now=clock.now(),
-                                ip=request.remote_addr)
-    except services.BookingError as exc:
-        rollback(db)
-        return _render_detail(_own(booking_id), form, error=str(exc))
-    commit(db)
-    flash("Your session is cancelled. We have emailed you to confirm.", "success")
-    return redirect(url_for("booking.detail", booking_id=booking_id))
-
-
-@bp.get("/<int:booking_id>.ics")
-@role_required(Role.CLIENT)
-def calendar_file(booking_id: int) -> Response:
-    """The session as a calendar file (RFC 5545)."""
-    booking, s = _own(booking_id), settings()
-    return Response(
-        ics.booking_ics(booking, zone=s.zone, clinic=calendar_clinic(s),
-                        now=clock.now()),
-        content_type="text/calendar; charset=utf-8",
-        headers={"Content-Disposition":
-                 f'attachment; filename="booking-{booking.id}.ics"'},
-    )
-
-
-# --- reschedule ----------------------------------------------------------------------
-
-
-@bp.get("/<int:booking_id>/reschedule")
-@role_required(Role.CLIENT)
-def reschedule(booking_id: int) -> Response | str:
-    """Free times for the same service and technique (this booking's own
-    time counts as free), with its therapist or any therapist."""
-    booking = _own(booking_id)
-    if not _can_change(booking):
-        return redirect(url_for("booking.detail", booking_id=booking.id))
-    therapists = queries.eligible_therapists(get_session(), booking.service_id,
-                                             booking.technique)
-    asked = request.args.get("therapist")
-    therapist_id = booking.therapist_id if asked is None else parse_id(asked)
-    if therapist_id not in {t.user_id for t in therapists}:
-        therapist_id = None
-    week = Week.page(parse_id(request.args.get("week")) or 0)
-    offers = [o for o in _offers(booking.service, booking.technique, therapist_id,
-                                 week.first_day, booking)
-              if o.start != booking.starts_at]  # where it is now is no move
-    return render_template(
-        "booking/reschedule.html", booking=booking, therapists=therapists,
-        therapist_id=therapist_id, week=week, days=queries.by_day(offers),
-        form=RescheduleForm(formdata=None, therapist_id=therapist_id),
-        action=url_for("booking.move", booking_id=booking.id),
-        page={"therapist": therapist_id or ""},
-        technique_name=TECHNIQUE_NAMES.get(booking.technique, booking.technique))
-
-
-@bp.post("/<int:booking_id>/reschedule")
-@role_required(Role.CLIENT)
-def move(booking_id: int) -> Response | str:
-    db, booking, form = get_session(), _own(booking_id), RescheduleForm()
-    again = url_for("booking.reschedule", booking_id=booking_id,
-                    therapist=form.therapist_id.data or "")
-    if not form.validate():
-        return _problem(first_error(form), back=again, back_label="See free times")
-    try:
-        services.reschedule_booking(
-            db, booking, by=current_user, start=form.start.data,
-            therapist_id=form.therapist_id.data, settings=settings(),
-            now=clock.now(), ip=request.remote_addr)
-    except (services.BookingError, BookingNotAllowed) as exc:
-        rollback(db)
-        booking = _own(booking_id)
-        action = url_for("booking.move", booking_id=booking_id)
-        return _refused(exc, form, again, action,
-                        service=_service_or_none(booking.service_id),
-                        technique=booking.technique, booking=booking)
-    commit(db)
-    flash(f"Your session has moved to {format_local(booking.starts_at)}.", "success")
-    return redirect(url_for("booking.detail", booking_id=booking_id))
