@@ -124,7 +124,10 @@ def test_a_therapist_sees_their_week_with_screening_status(
     clear = visible_text(row_for(page, "Chris Clear"))
     assert clear == ("14:00\N{EN DASH}15:00 GMT Chris Clear Sciatica relief "
                      "Swedish massage — Confirmed Clear")
-    assert "Caution: awaiting acknowledgement" in row_for(page, "Casey Caution")
+    pending = row_for(page, "Casey Caution")
+    assert "Caution: awaiting acknowledgement" in pending
+    assert (f'href="/intake/clients/{week.caution.client_id}'
+            f'#screening-{week.caution.screening_id}"') in pending
     acked = visible_text(row_for(page, "Avery Acked"))
     assert acked.startswith("13:00\N{EN DASH}14:00 BST Avery Acked")
     assert acked.endswith("Caution: acknowledged")
