@@ -311,19 +311,48 @@ def place(
     rooms = calendar.rooms()
     reasons: list[slots.Unfit] = []
     for therapist in therapists:
-        reason = slots.check_fits(
-            tz=settings.zone, start=start, hours=calendar.hours[therapist.user_id],
-            busy=calendar.therapist_busy(therapist.user_id),
-            duration=timedelta(minutes=service.duration_minutes),
-            buffer_after=timedelta(minutes=service.buffer_minutes),
-            policy=settings.policy, now=now,
-            client_busy=calendar.client_busy(client_id), rooms=rooms,
-        )
+        reason = _unfit(calendar, therapist, client_id=client_id, service=service,
+                        start=start, settings=settings, now=now)
         if reason is None:
             room = None if rooms is None else slots.free_rooms(rooms, held)[0]
             return therapist, room
         reasons.append(reason)
     raise _refusal(calendar, therapists, reasons, held, settings.policy)
+
+
+def free_therapists(
+    db: Session,
+    therapists: list[Therapist],
+    *,
+    client_id: int,
+    service: Service,
+    start: datetime,
+    settings: BookingSettings,
+    now: datetime,
+    exclude_booking_id: int | None = None,
+) -> list[Therapist]:
+    """Every one of ``therapists`` the session fits (``place`` takes the
+    first): whom an admin can move a session to."""
+    calendar = load_calendar(db, [t.user_id for t in therapists],
+                             _held(service, start), client_id=client_id,
+                             exclude_booking_id=exclude_booking_id)
+    return [t for t in therapists
+            if _unfit(calendar, t, client_id=client_id, service=service,
+                      start=start, settings=settings, now=now) is None]
+
+
+def _unfit(
+    calendar: Calendar, therapist: Therapist, *, client_id: int, service: Service,
+    start: datetime, settings: BookingSettings, now: datetime,
+) -> slots.Unfit | None:
+    return slots.check_fits(
+        tz=settings.zone, start=start, hours=calendar.hours[therapist.user_id],
+        busy=calendar.therapist_busy(therapist.user_id),
+        duration=timedelta(minutes=service.duration_minutes),
+        buffer_after=timedelta(minutes=service.buffer_minutes),
+        policy=settings.policy, now=now,
+        client_busy=calendar.client_busy(client_id), rooms=calendar.rooms(),
+    )
 
 
 def _held(service: Service, start: datetime) -> slots.Interval:

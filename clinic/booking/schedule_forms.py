@@ -10,8 +10,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from wtforms import Field, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired
+from wtforms import (
+    Field,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired
 
 from clinic.booking.forms import choices, parse_id
 from clinic.booking.models import REASON_MAX, BookingStatus
@@ -115,3 +122,14 @@ class CancelForm(ClinicForm):
         filters=[strip_filter],
         description="The client is sent this reason with the cancellation.",
     )
+
+
+class MoveForm(ClinicForm):
+    """Which free therapist takes a session over (choices set by the view)."""
+
+    therapist_id = RadioField(
+        "Move the session to", coerce=int,
+        validators=[InputRequired("Please choose a therapist.")],
+        validate_choice=True,
+    )
+    next = HiddenField()

@@ -39,10 +39,12 @@ from clinic.booking.schedule_forms import (
     CancelForm,
     ClinicQuery,
     DayQuery,
+    MoveForm,
     WeekQuery,
 )
 from clinic.db import get_session
 from clinic.intake.access import audit_read
+from clinic.intake.services import BookingNotAllowed
 from clinic.web import actor, client_ip, commit, rollback, settings
 
 bp = Blueprint("schedule", __name__, url_prefix="/schedule")
@@ -231,6 +233,37 @@ def cancel(booking_id: int) -> Response | str:
                                    settings().zone)
     return render_template("schedule/cancel.html", form=form, entry=entry,
                            now=clock.now())
+
+
+@bp.route(f"/clinic/bookings/<{_ID}:booking_id>/therapist", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def move(booking_id: int) -> Response | str:
+    """Give a session to another therapist free at the same time (a therapist
+    leaving, or ill): the client keeps the time and is emailed the change."""
+    db = get_session()
+    booking = _booking_or_404(booking_id)
+    form = MoveForm(next=request.args.get("next", ""))
+    free = ([] if not booking.is_active else services.other_free_therapists(
+        db, booking, settings=settings(), now=clock.now()))
+    form.therapist_id.choices = [(t.user_id, t.user.full_name) for t in free]
+    if form.validate_on_submit():
+        try:
+            services.reschedule_booking(
+                db, booking, by=current_user, start=booking.starts_at,
+                therapist_id=form.therapist_id.data, settings=settings(),
+                now=clock.now(), enforce_cutoff=False, ip=client_ip())
+        except (services.BookingError, BookingNotAllowed) as exc:
+            rollback(db)
+            form.form_errors.append(str(exc))
+        else:
+            commit(db)
+            flash(f"The session is now with {booking.therapist.user.full_name}. "
+                  "We have emailed the client.", "success")
+            return redirect(_back(booking))
+    entry = schedule.ScheduleEntry(booking, schedule.ScreeningStatus.NONE,
+                                   settings().zone)
+    return render_template("schedule/move.html", form=form, entry=entry,
+                           back=safe_next(form.next.data) or _back(booking))
 
 
 @bp.post(f"/bookings/<{_ID}:booking_id>/no-show")

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from clinic.accounts.models import Role, User
 from clinic.audit.services import Actor, record
 from clinic.booking import notifications, slots
-from clinic.booking.availability import lock_therapists, place
+from clinic.booking.availability import free_therapists, lock_therapists, place
 from clinic.booking.errors import (
     AWAY,
     CLOSED,
@@ -50,8 +50,13 @@ from clinic.booking.models import (
     Booking,
     BookingStatus,
     Service,
+    Therapist,
 )
-from clinic.booking.queries import available_slots, nearby_free_slots
+from clinic.booking.queries import (
+    available_slots,
+    eligible_therapists,
+    nearby_free_slots,
+)
 from clinic.intake.models import Screening
 from clinic.intake.services import (
     BookingGate,
@@ -322,6 +327,21 @@ def reschedule_booking(
     notifications.queue_reschedule_notice(db, booking, old_start,
                                           settings=settings)
     return booking
+
+
+def other_free_therapists(
+    db: Session, booking: Booking, *, settings: Settings, now: datetime
+) -> list[Therapist]:
+    """The other therapists offering the session's service and technique who
+    are free at its time: where staff can move it (``reschedule_booking``
+    with the same start)."""
+    others = [t for t in eligible_therapists(db, booking.service_id, booking.technique)
+              if t.user_id != booking.therapist_id]
+    if not others:
+        return []
+    return free_therapists(db, others, client_id=booking.client_id,
+                           service=booking.service, start=booking.starts_at,
+                           settings=settings, now=now, exclude_booking_id=booking.id)
 
 
 def _require_still_suitable(db: Session, booking: Booking) -> None:

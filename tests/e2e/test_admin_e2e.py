@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from clinic.accounts.models import Role, User
 from clinic.booking.models import BookingStatus, TimeOff
-from tests.factories import make_room, make_time_off
+from tests.factories import make_room, make_therapist, make_time_off
 from tests.smtp import SmtpSink
 from tests.test_admin_support import at, fix_clock, reread, therapist_with_booking
 
@@ -104,6 +104,41 @@ def test_a_clock_time_that_does_not_exist_is_explained_at_the_field(
     expect(start).to_have_attribute("aria-invalid", "true")
     expect(start).to_have_accessible_description(
         re.compile("does not exist: the clocks go forward then"))
+
+
+def test_deactivating_moves_a_session_to_a_free_colleague_first(
+    page: Page, phone_page: Page, visit: Visit, follow: Follow,
+    log_in: Callable[..., None], db: Session, smtp_sink: SmtpSink, admin: User,
+) -> None:
+    tara, booking = therapist_with_booking(db, at(TUESDAY, 10))
+    make_therapist(db, name="Sam Patel", services=[booking.service])
+    log_in(page, admin)
+    visit(page, f"/admin/therapists/{tara.user_id}/deactivate")
+    follow(page.get_by_role("link", name=re.compile("^Move to another therapist")))
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Move a session to another therapist")
+    page.get_by_label("Sam Patel").check()
+    follow(page.get_by_role("button", name="Move the session"))
+
+    expect(page.get_by_role("status")).to_contain_text(
+        "The session is now with Sam Patel. We have emailed the client.")
+    expect(page.get_by_role("main")).to_contain_text(
+        "Tara Jones has no upcoming booked sessions.")
+    follow(page.get_by_role("button", name="Deactivate Tara Jones"))
+    expect(page.get_by_role("status")).to_contain_text("Tara Jones is deactivated")
+    saved = reread(db, booking)
+    assert (saved.status, saved.starts_at) == (BookingStatus.CONFIRMED,
+                                              booking.starts_at)
+    assert saved.therapist.user.full_name == "Sam Patel"
+    (mail,) = smtp_sink.to(booking.client.email)
+    assert "Therapist: Sam Patel" in mail.get_body(
+        preferencelist=("plain",)).get_content()
+
+    log_in(phone_page, admin)
+    visit(phone_page, f"/schedule/clinic/bookings/{booking.id}/therapist")
+    width = phone_page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 375
 
 
 def _admin_pages(db: Session, admin: User) -> list[str]:
