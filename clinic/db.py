@@ -7,8 +7,15 @@ left uncommitted, so a failed request never half-writes.
 
 from __future__ import annotations
 
+import os
+import threading
 from datetime import UTC, datetime
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Windows
+    fcntl = None  # type: ignore[assignment]
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
@@ -65,7 +72,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, database: str | None) -> None:
     """Make SQLite transactional in the way the booking guarantee needs.
 
     pysqlite sends BEGIN lazily (only before the first write), so a
@@ -75,9 +82,10 @@ def _configure_sqlite(engine: Engine) -> None:
     instead of racing (pitfalls.md, "Double booking"); read-only sessions use
     a plain BEGIN and never block anyone in WAL mode.
     """
+    queue = _WriterQueue(database)
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+    def _on_connect(dbapi_conn: Any, record: Any) -> None:
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         for pragma in (
@@ -88,15 +96,90 @@ def _configure_sqlite(engine: Engine) -> None:
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
+        queue.open(record.info)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         options = conn.get_execution_options()
         if options.get("isolation_level") == "AUTOCOMMIT":
             return
-        conn.exec_driver_sql(
-            "BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN"
-        )
+        if options.get(WRITE_OPTION):
+            queue.wait_turn(conn.connection.info)
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(conn: Any) -> None:
+        # Commit here, before SQLAlchemy's own (then empty) commit, so the
+        # next writer is woken only once this one's COMMIT is on disk.
+        info = conn.connection.info
+        if queue.holds(info):
+            try:
+                conn.exec_driver_sql("COMMIT")
+            finally:
+                queue.done(info)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(conn: Any) -> None:
+        queue.done(conn.connection.info)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        queue.done(record.info)  # whatever path ended the transaction
+
+    @event.listens_for(engine, "close")
+    def _on_close(_dbapi_conn: Any, record: Any) -> None:
+        queue.close(record.info)
+
+
+class _WriterQueue:
+    """Writers of one SQLite file wait their turn on an OS file lock.
+
+    SQLite's own busy handler polls with growing sleeps (1, 2, 5, 10 ms ...),
+    so a writer waiting behind another's short transaction often sleeps on
+    after the lock is free. ``flock`` on a file beside the database wakes the
+    next writer as soon as the previous one commits, in every process and
+    thread (each connection has its own open file). BEGIN IMMEDIATE still
+    takes SQLite's lock: this only orders the clinic's own writers, and a
+    crashed process's lock is released with its files. A thread that already
+    has a turn (a second writing session) is left to SQLite's busy handler,
+    which times out instead of waiting for itself forever. In-memory
+    databases and systems without ``fcntl`` keep the busy handler alone.
+    """
+
+    _FD, _HELD = "clinic_writer_fd", "clinic_writer_held"
+
+    def __init__(self, database: str | None) -> None:
+        usable = fcntl is not None and database and database != ":memory:"
+        self.path = f"{database}-writers.lock" if usable else None
+        self.turns = threading.local()
+
+    def open(self, info: dict[str, Any]) -> None:
+        if self.path is not None:
+            info[self._FD] = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    def close(self, info: dict[str, Any]) -> None:
+        self.done(info)
+        fd = info.pop(self._FD, None)
+        if fd is not None:
+            os.close(fd)
+
+    def wait_turn(self, info: dict[str, Any]) -> None:
+        fd = info.get(self._FD)
+        if fd is None or info.get(self._HELD) or getattr(self.turns, "held", 0):
+            return
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        info[self._HELD] = True
+        self.turns.held = 1
+
+    def holds(self, info: dict[str, Any]) -> bool:
+        return bool(info.get(self._HELD))
+
+    def done(self, info: dict[str, Any]) -> None:
+        if info.pop(self._HELD, False):
+            fcntl.flock(info[self._FD], fcntl.LOCK_UN)
+            self.turns.held = 0
 
 
 def make_engine(url: str) -> Engine:
@@ -107,7 +190,7 @@ def make_engine(url: str) -> Engine:
 
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, parsed.database)
         return engine
     return create_engine(url, pool_pre_ping=True)
 

@@ -7,10 +7,11 @@ insert needs comes in the form, so nothing else is read. Served by gunicorn
 like the real app (``tests.bench.floor_app:make_app()``), on the same tables.
 
 It uses the app's engine set-up (``clinic.db.make_engine`` with the writing
-option), so both apps pay the same durability costs: on SQLite WAL with
-``synchronous=FULL`` and ``BEGIN IMMEDIATE`` (without it two workers' check
-and insert would race or fail with "database is locked"); on PostgreSQL READ
-COMMITTED, where the exclusion constraint refuses a lost race (409).
+option), so both apps pay the same durability costs and get the same
+locking: on SQLite WAL with ``synchronous=FULL``, ``BEGIN IMMEDIATE`` (without
+it two workers' check and insert would race or fail with "database is
+locked") and the writers' file-lock queue; on PostgreSQL READ COMMITTED, where
+the exclusion constraint refuses a lost race (409).
 """
 
 from __future__ import annotations
