@@ -3,14 +3,15 @@ therapist leaving or ill): the client keeps the time and is told."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from clinic.accounts.models import Role, User
-from clinic.booking.models import Booking
+from clinic.accounts.models import User
+from clinic.booking.models import Booking, Therapist
+from tests import test_schedule_clinic
 from tests.factories import make_booking, make_client, make_therapist
 from tests.smtp import SmtpSink
 from tests.test_ics import parse_ics
@@ -22,18 +23,19 @@ from tests.test_schedule_views import (  # noqa: F401  (fixtures)
     week_fixture,
 )
 
+admin = test_schedule_clinic.admin  # the fixture, by assignment
 
-@pytest.fixture
-def admin(make_user: Callable[..., User], login: Callable[[User], None]) -> User:
-    user = make_user(Role.ADMIN, full_name="Alex Admin")
-    login(user)
-    return user
+
+def busy_colleague(db: Session, week: Week) -> Therapist:
+    """A therapist offering the service, booked when Chris Clear's session is."""
+    busy = make_therapist(db, name="Pat Busy", services=[week.service])
+    make_booking(db, client=make_client(db), therapist=busy, service=week.service,
+                 start=week.clear.starts_at)
+    return busy
 
 
 def offered(page: str) -> list[str]:
     """The names the page offers as radio choices."""
-    import re
-
     return [visible_text(label) for label in re.findall(
         r'<input[^>]*type="radio"[^>]*>\s*<label[^>]*>(.*?)</label>', page, re.S)]
 
@@ -41,9 +43,7 @@ def offered(page: str) -> list[str]:
 def test_only_other_free_therapists_offering_it_are_offered(
     client: FlaskClient, db: Session, admin: User, week: Week
 ) -> None:
-    busy = make_therapist(db, name="Pat Busy", services=[week.service])
-    make_booking(db, client=make_client(db), therapist=busy, service=week.service,
-                 start=week.clear.starts_at)
+    busy_colleague(db, week)
     make_therapist(db, name="Quinn Deep", services=[week.service],
                    techniques=["deep_tissue"])
     page = client.get(f"/schedule/clinic/bookings/{week.clear.id}/therapist")
@@ -78,9 +78,7 @@ def test_moving_keeps_the_time_and_tells_the_client(
 def test_a_therapist_not_free_is_refused_and_nothing_changes(
     client: FlaskClient, db: Session, admin: User, week: Week
 ) -> None:
-    busy = make_therapist(db, name="Pat Busy", services=[week.service])
-    make_booking(db, client=make_client(db), therapist=busy, service=week.service,
-                 start=week.clear.starts_at)
+    busy = busy_colleague(db, week)
     response = client.post(f"/schedule/clinic/bookings/{week.clear.id}/therapist",
                            data={"therapist_id": busy.user_id})
     assert response.status_code == 200
@@ -92,15 +90,11 @@ def test_a_therapist_not_free_is_refused_and_nothing_changes(
 def test_nobody_free_says_so_and_offers_cancelling(
     client: FlaskClient, db: Session, admin: User, week: Week
 ) -> None:
-    page = client.get(f"/schedule/clinic/bookings/{week.sams.id}/therapist")
-    text = visible_text(page.get_data(as_text=True))
-    # Tara is booked with Chris Clear until 15:00 and Sam's session is at 15:00:
-    # Tara is free then, so block her first.
-    assert "Tara Jones" in offered(page.get_data(as_text=True))
+    path = f"/schedule/clinic/bookings/{week.sams.id}/therapist"
+    assert offered(client.get(path).get_data(as_text=True)) == ["Tara Jones"]
     make_booking(db, client=make_client(db), therapist=week.tara,
                  service=week.service, start=week.sams.starts_at)
-    text = visible_text(client.get(
-        f"/schedule/clinic/bookings/{week.sams.id}/therapist").get_data(as_text=True))
+    text = visible_text(client.get(path).get_data(as_text=True))
     assert ("No other therapist who offers Sciatica relief with Swedish massage "
             "is free at this time.") in text
     assert "Cancel the session instead" in text
