@@ -125,7 +125,8 @@ def test_review_queue_runs_a_fixed_number_of_queries(
     few = queries_for_queue()
     for n in range(12):
         arrange(db, app, make_user(full_name=f"Later {n}"), [REFER, CAUTION][n % 2])
-    assert queries_for_queue() == few == 1
+    # the queue and the sessions booked on an earlier caution
+    assert queries_for_queue() == few == 2
 
 
 def test_client_list_shows_status_and_searches_by_name_or_email(
@@ -300,9 +301,18 @@ def test_a_booked_caution_can_be_acknowledged_after_a_newer_screening(
     assert sorted(int(f) for f in forms) == sorted([booked.id, unbooked.id])
     assert newer.id not in [int(f) for f in forms]
     assert f"Answered for the session on {when(start)}." in text_of(page)
+    queue = main_html(client.get("/intake/review"))
+    assert table_rows(queue, "table-booked") == [
+        [person.full_name, when(start), f"Caution {when(NOW)}", booked_rules(booked)]]
+    assert f"#screening-{booked.id}" in queue
     assert client.post(f"/intake/screenings/{booked.id}/acknowledge").status_code == 302
     db.expire_all()
     assert db.get(Screening, booked.id).acknowledgement is not None
+    assert table_rows(main_html(client.get("/intake/review")), "table-booked") == []
+
+
+def booked_rules(shown: Screening) -> str:
+    return ", ".join(shown.fired_rules)
 
 
 def test_only_a_caution_can_be_acknowledged(

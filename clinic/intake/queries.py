@@ -126,6 +126,39 @@ def review_queue(db: Session) -> list[ClientStatus]:
     return [ClientStatus(*row) for row in rows]
 
 
+class BookedCaution(NamedTuple):
+    """A session booked on a caution nobody has acknowledged yet."""
+
+    starts_at: datetime
+    client: User
+    screening: Screening
+
+
+def booked_cautions(db: Session, now: datetime) -> list[BookedCaution]:
+    """Sessions still to come that were booked on an unacknowledged caution
+    which is no longer the client's latest screening (the latest ones are in
+    the review queue already), soonest first."""
+    from clinic.booking.models import ACTIVE_STATUSES, Booking  # booking is above
+
+    latest = _latest_screenings()
+    rows = db.execute(
+        select(Booking.starts_at, User, Screening)
+        .join(Screening, Screening.id == Booking.screening_id)
+        .join(User, User.id == Booking.client_id)
+        .outerjoin(Acknowledgement, Acknowledgement.screening_id == Screening.id)
+        .outerjoin(latest, latest.c.id == Screening.id)
+        .where(
+            Booking.status.in_(ACTIVE_STATUSES),
+            Booking.ends_at > now,
+            Screening.outcome == engine.Outcome.CAUTION.value,
+            Acknowledgement.id.is_(None),
+            latest.c.id.is_(None),
+        )
+        .order_by(Booking.starts_at, Booking.id)
+    )
+    return [BookedCaution(*row) for row in rows]
+
+
 @dataclass(frozen=True)
 class ClientPage:
     items: list[ClientStatus]

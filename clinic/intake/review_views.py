@@ -51,7 +51,8 @@ def review_queue() -> str:
     }
     for entry in entries:
         groups[entry.attention].append(entry)
-    return render_template("intake/review_queue.html", groups=groups)
+    booked = queries.booked_cautions(get_session(), clock.now())
+    return render_template("intake/review_queue.html", groups=groups, booked=booked)
 
 
 @role_required(*STAFF)
