@@ -257,6 +257,7 @@ def _ensure_user(db: Session, spec: dict[str, Any], config: dict[str, Any]) -> U
         db,
         password=DEMO_PASSWORD,
         hash_profile=config["PASSWORD_HASH_PROFILE"],
+        email_verified_at=utcnow(),
         **spec,
     )
 

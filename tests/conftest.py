@@ -12,7 +12,7 @@ import itertools
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +152,7 @@ def make_user(db: Session, app: Flask) -> Callable[..., User]:
             "phone": "07700 900123",
             "date_of_birth": date(1985, 1, 1) if role is Role.CLIENT else None,
             "hash_profile": app.config["PASSWORD_HASH_PROFILE"],
+            "email_verified_at": datetime(2026, 1, 1, tzinfo=UTC),
         }
         values.update(overrides)
         user = create_user(db, **values)

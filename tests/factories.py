@@ -96,6 +96,7 @@ def make_person(db: Session, role: Role = Role.CLIENT, **overrides: Any) -> User
         "full_name": f"{role.value.title()} {n}", "role": role,
         "phone": "07700 900123", "hash_profile": "fast",
         "date_of_birth": date(1985, 1, 1) if role is Role.CLIENT else None,
+        "email_verified_at": datetime(2026, 1, 1, tzinfo=UTC),
     }
     user = create_user(db, **{**values, **overrides})
     db.commit()

@@ -176,7 +176,7 @@ def clients_with_intakes(setup: Session, count: int) -> list[User]:
     for n in range(count):
         client = create_user(setup, email=f"racer{n}@example.com", password=PASSWORD,
                              full_name=f"Racer {n}", role=Role.CLIENT,
-                             hash_profile="fast")
+                             hash_profile="fast", email_verified_at=NOW)
         submit_intake(setup, client, CLEAR_ANSWERS, by=client, settings=SETTINGS,
                       now=NOW - timedelta(days=1))
         clients.append(client)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -9,7 +11,7 @@ from sqlalchemy import create_engine, text
 
 import clinic.models  # noqa: F401
 from clinic.db import Base
-from clinic.migrate import alembic_config
+from clinic.migrate import alembic_config, upgrade
 
 
 def _url(migrated_database: str) -> str:
@@ -41,3 +43,22 @@ def test_database_is_at_head(migrated_database: str) -> None:
         current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     engine.dispose()
     assert current == script.get_current_head()
+
+
+def test_accounts_made_before_0004_count_as_confirmed(tmp_path: Path) -> None:
+    """Revision 0004 (email confirmation) must not stop existing clients from
+    booking: their addresses count as confirmed when they registered."""
+    url = f"sqlite:///{tmp_path / 'upgrade.sqlite3'}"
+    upgrade(url, "0003")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO \"user\" (email, password_hash, role, full_name, active, "
+            "session_version, created_at) VALUES ('old@example.com', 'x', 'client', "
+            "'Old Client', 1, 1, '2026-01-02 03:04:05.000000')"))
+    upgrade(url, "head")
+    with engine.connect() as conn:
+        confirmed = conn.execute(text(
+            "SELECT email_verified_at FROM \"user\"")).scalar()
+    engine.dispose()
+    assert str(confirmed).startswith("2026-01-02 03:04:05")

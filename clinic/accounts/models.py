@@ -51,6 +51,8 @@ class User(UserMixin, Base):
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Clients confirm their address (the emailed link) before booking online.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

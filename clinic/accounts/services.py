@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -41,6 +42,10 @@ class InvalidResetToken(AccountError):
     pass
 
 
+class InvalidEmailLink(AccountError):
+    pass
+
+
 @dataclass(frozen=True)
 class LoginPolicy:
     max_failures_per_account: int
@@ -67,8 +72,10 @@ def create_user(
     hash_profile: str,
     phone: str | None = None,
     date_of_birth: date | None = None,
+    email_verified_at: datetime | None = None,
 ) -> User:
-    """Add a user. :raise EmailTaken: the email already has an account."""
+    """Add a user; ``email_verified_at`` when the address is known to be
+    theirs. :raise EmailTaken: the email already has an account."""
     email = normalise_email(email)
     if find_user_by_email(db, email) is not None:
         raise EmailTaken(_EMAIL_TAKEN)
@@ -79,6 +86,7 @@ def create_user(
         role=role,
         phone=(phone or "").strip() or None,
         date_of_birth=date_of_birth,
+        email_verified_at=email_verified_at,
     )
     db.add(user)
     try:
@@ -216,6 +224,8 @@ def reset_password(db: Session, token: str, new_password: str, profile: str) -> 
     for row in open_tokens:
         row.used_at = now
     change_password(user, new_password, profile)
+    # The link came by email: whoever used it reads that inbox.
+    user.email_verified_at = user.email_verified_at or now
     db.flush()
     return user
 
@@ -233,3 +243,43 @@ def _usable_token(db: Session, token: str) -> PasswordResetToken:
     if row is None or row.used_at is not None or row.expires_at <= utcnow():
         raise InvalidResetToken(_BAD_TOKEN)
     return row
+
+
+# ---------------------------------------------------------------- confirming an address
+
+# A signed link, not a stored token: confirming twice changes nothing, so it
+# need not be single-use. It names the address, so it stops working if the
+# account's address ever changes.
+EMAIL_LINK_MAX_AGE = timedelta(days=3)
+_EMAIL_LINK_SALT = "clinic.confirm-email"
+_BAD_EMAIL_LINK = (
+    "This confirmation link is invalid or has expired. Log in and ask for a new one."
+)
+
+
+def email_link_token(user: User, secret_key: str, now: datetime) -> str:
+    """The token of a link that confirms ``user``'s address."""
+    payload = [user.id, user.email, int(now.timestamp())]
+    return URLSafeSerializer(secret_key, salt=_EMAIL_LINK_SALT).dumps(payload)
+
+
+def confirm_email(db: Session, token: str, secret_key: str, now: datetime) -> User:
+    """Mark the address named by the link confirmed (idempotent).
+
+    :raise InvalidEmailLink: forged, expired, or for an address not in use.
+    """
+    try:
+        user_id, email, issued = URLSafeSerializer(
+            secret_key, salt=_EMAIL_LINK_SALT).loads(token)
+        issued_at = datetime.fromtimestamp(issued, UTC)
+    except (BadSignature, ValueError, TypeError, OverflowError, OSError):
+        raise InvalidEmailLink(_BAD_EMAIL_LINK) from None
+    if not isinstance(user_id, int) or now - issued_at > EMAIL_LINK_MAX_AGE:
+        raise InvalidEmailLink(_BAD_EMAIL_LINK)
+    user = db.get(User, user_id)
+    if user is None or not user.active or user.email != email:
+        raise InvalidEmailLink(_BAD_EMAIL_LINK)
+    if user.email_verified_at is None:
+        user.email_verified_at = now
+        db.flush()
+    return user

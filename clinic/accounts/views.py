@@ -17,6 +17,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from clinic.accounts import services
+from clinic.accounts.confirmation import queue_confirmation_mail
 from clinic.accounts.forms import (
     ChangePasswordForm,
     EmptyForm,
@@ -85,9 +86,11 @@ def register() -> Response | str:
             form.email.errors.append(str(exc))
         else:
             record(db, actor(), "register", "account", user.id, subject_user_id=user.id)
+            queue_confirmation_mail(user)
             commit(db)
             login_user(user)
-            flash("Welcome! Your account is ready.", "success")
+            flash(f"Welcome! Your account is ready. We have emailed {user.email} a "
+                  "link: please confirm your address before you book.", "success")
             return redirect(url_for("home.index"))
     return render_template("accounts/register.html", form=form)
 

@@ -103,6 +103,14 @@ def _as_utc(start: datetime) -> datetime:
         raise BookingPolicyError("That time is out of range.") from None
 
 
+# Confirmations, changes and reminders go by email: a client books online
+# once the address is known to be theirs (staff booking for them may go ahead).
+CONFIRM_EMAIL_FIRST = (
+    "Please confirm your email address before you book: open the link we "
+    "emailed you, or ask for a new one on your home page."
+)
+
+
 def _check_window(start: datetime, policy: slots.BookingPolicy, now: datetime) -> None:
     """Past, too soon or too far: refused before any calendar work (a time
     near year 9999 would overflow the day arithmetic)."""
@@ -177,6 +185,8 @@ def book_session(
         raise BookingPolicyError("Sessions can only be booked for a client.")
     if booked_by.id != client.id and not booked_by.is_staff:
         raise BookingPolicyError("You can only book sessions for yourself.")
+    if booked_by.id == client.id and client.email_verified_at is None:
+        raise BookingPolicyError(CONFIRM_EMAIL_FIRST)
     gate = _require_gate(db, client.id, screening_id, now)
     if technique not in gate.techniques:
         raise BookingPolicyError(

@@ -28,6 +28,7 @@ from flask import (
 from flask_login import current_user
 
 from clinic import clock
+from clinic.accounts.forms import EmptyForm
 from clinic.accounts.models import Role, User
 from clinic.accounts.permissions import role_required
 from clinic.booking import queries, services
@@ -176,7 +177,18 @@ def start_for(client_id: int) -> Response | str:
     return _start()
 
 
+def _email_first() -> str | None:
+    """The page asking a client to confirm their address before booking
+    online; staff booking on their behalf need not wait for it."""
+    if g.get("booking_for") is None and current_user.email_verified_at is None:
+        return render_template("booking/confirm_email_first.html", form=EmptyForm(),
+                               message=services.CONFIRM_EMAIL_FIRST)
+    return None
+
+
 def _start() -> Response | str:
+    if (page := _email_first()) is not None:
+        return page
     submitted = bool(set(request.args) - {"screening"})
     form = StartForm(formdata=request.args if submitted else None)
     screening_id = parse_id(request.args.get("screening"))
@@ -184,7 +196,7 @@ def _start() -> Response | str:
             if screening_id else None)
     techniques = _techniques(gate)
     _fill_start_form(form, techniques)
-    if submitted and form.validate() and _therapistoffers_for(form):
+    if submitted and form.validate() and _therapist_offers(form):
         params = {"service": form.service.data, "technique": form.technique.data,
                   "therapist": form.therapist.data or ""}
         if gate is not None and gate.allowed:
@@ -196,7 +208,7 @@ def _start() -> Response | str:
         rescreen=rescreen_url(_url("start")))
 
 
-def _therapistoffers_for(form: StartForm) -> bool:
+def _therapist_offers(form: StartForm) -> bool:
     if form.therapist.data is None:
         return True
     if queries.eligible_therapists(get_session(), form.service.data,
@@ -254,6 +266,8 @@ def times_for(client_id: int) -> str:
 
 
 def _times() -> str:
+    if (page := _email_first()) is not None:
+        return page
     query = TimesQuery(formdata=request.args)
     restart = {"back": _url("start"), "back_label": "Start again"}
     if not query.validate():
@@ -332,6 +346,8 @@ def confirm_for(client_id: int) -> Response | str:
 
 
 def _confirm() -> Response | str:
+    if (page := _email_first()) is not None:
+        return page
     db, form = get_session(), ConfirmForm()
     if not form.validate():
         return problem(first_error(form), back=_url("start"),

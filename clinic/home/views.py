@@ -46,6 +46,7 @@ def client() -> str:
         screening=screening,
         result=intake.result_of(screening) if screening else None,
         upcoming=_upcoming(db, Booking.client_id == current_user.id, limit=5),
+        email_form=EmptyForm(),
     )
 
 

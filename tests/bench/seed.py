@@ -118,7 +118,8 @@ def _users(
         {"email": f"bench-{kind}-{n}@example.com", "password_hash": password_hash,
          "role": role, "full_name": f"Bench {kind.title()} {n:04d}",
          "date_of_birth": date(1985, 1, 1) if role is Role.CLIENT else None,
-         "active": True, "session_version": 1, "created_at": now}
+         "active": True, "session_version": 1, "created_at": now,
+         "email_verified_at": now}
         for n in range(1, count + 1)
     ])
 

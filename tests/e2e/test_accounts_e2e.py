@@ -78,6 +78,35 @@ def test_visitor_registers_logs_out_and_logs_in_again(
     page.get_by_label("Password", exact=True).fill("a sturdy passphrase 7")
     follow(page.get_by_role("button", name="Log in"))
     assert path(page) == "/me"  # back where the login page was asked for
+
+
+def test_a_new_client_confirms_their_address_from_the_email(
+    page: Page, visit: Visit, follow: Follow, smtp_sink: SmtpSink
+) -> None:
+    visit(page, "/register")
+    page.get_by_label("Full name").fill("Robin Reader")
+    page.get_by_label("Email").fill("robin@example.com")
+    page.get_by_label("Phone number").fill("+44 7700 900456")
+    page.get_by_label("Date of birth").fill("1990-05-17")
+    page.get_by_label("Password", exact=True).fill("a sturdy passphrase 7")
+    page.get_by_label("Repeat the password").fill("a sturdy passphrase 7")
+    follow(page.get_by_role("button", name="Create account"))
+    callout = page.get_by_role("region", name="Please confirm your email address")
+    expect(callout).to_contain_text("robin@example.com")
+    visit(page, "/booking/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Confirm your email address first")
+
+    (mail,) = smtp_sink.to("robin@example.com")
+    body = mail.get_body(preferencelist=("plain",)).get_content()
+    link = re.search(r"http://\S+(/email/confirm/\S+)", body)
+    assert link, body
+    visit(page, link.group(1))
+    follow(page.get_by_role("button", name="Confirm my email address"))
+    expect(page.get_by_role("status")).to_contain_text(
+        "Thank you: your email address is confirmed.")
+    expect(page.get_by_role("region", name="Please confirm your email address")
+           ).to_have_count(0)
     expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Robin Reader")
 
 
