@@ -41,6 +41,18 @@ def field_error(page: Page, label: str, message: str) -> Locator:
     return control
 
 
+ROBIN = {
+    "Full name": "Robin Reader", "Email": "robin@example.com",
+    "Phone number": "+44 7700 900456", "Date of birth": "1990-05-17",
+    "Password": "a sturdy passphrase 7", "Repeat the password": "a sturdy passphrase 7",
+}
+
+
+def fill_registration(page: Page, answers: dict[str, str]) -> None:
+    for label, value in answers.items():
+        page.get_by_label(label, exact=True).fill(value)
+
+
 def test_visitor_registers_logs_out_and_logs_in_again(
     page: Page, visit: Visit, follow: Follow
 ) -> None:
@@ -48,12 +60,7 @@ def test_visitor_registers_logs_out_and_logs_in_again(
     follow(page.get_by_role("main").get_by_role("link", name="Create an account"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Create your account")
 
-    page.get_by_label("Full name").fill("Robin Reader")
-    page.get_by_label("Email").fill("robin@example.com")
-    page.get_by_label("Phone number").fill("+44 7700 900456")
-    page.get_by_label("Date of birth").fill("1990-05-17")
-    page.get_by_label("Password", exact=True).fill("a sturdy passphrase 7")
-    page.get_by_label("Repeat the password").fill("a sturdy passphrase 7")
+    fill_registration(page, ROBIN)
     follow(page.get_by_role("button", name="Create account"))
 
     assert path(page) == "/me"
@@ -84,12 +91,7 @@ def test_a_new_client_confirms_their_address_from_the_email(
     page: Page, visit: Visit, follow: Follow, smtp_sink: SmtpSink
 ) -> None:
     visit(page, "/register")
-    page.get_by_label("Full name").fill("Robin Reader")
-    page.get_by_label("Email").fill("robin@example.com")
-    page.get_by_label("Phone number").fill("+44 7700 900456")
-    page.get_by_label("Date of birth").fill("1990-05-17")
-    page.get_by_label("Password", exact=True).fill("a sturdy passphrase 7")
-    page.get_by_label("Repeat the password").fill("a sturdy passphrase 7")
+    fill_registration(page, ROBIN)
     follow(page.get_by_role("button", name="Create account"))
     callout = page.get_by_role("region", name="Please confirm your email address")
     expect(callout).to_contain_text("robin@example.com")
@@ -179,12 +181,10 @@ def test_bad_registration_shows_errors_next_to_the_fields(
     page: Page, visit: Visit, follow: Follow
 ) -> None:
     visit(page, "/register")
-    page.get_by_label("Full name").fill("Robin Reader")
-    page.get_by_label("Email").fill("not-an-email")
-    page.get_by_label("Phone number").fill("call me")
-    page.get_by_label("Date of birth").fill("2999-01-01")
-    page.get_by_label("Password", exact=True).fill("short1")
-    page.get_by_label("Repeat the password").fill("something else 123")
+    fill_registration(page, {
+        "Full name": "Robin Reader", "Email": "not-an-email",
+        "Phone number": "call me", "Date of birth": "2999-01-01",
+        "Password": "short1", "Repeat the password": "something else 123"})
     follow(page.get_by_role("button", name="Create account"))
 
     assert path(page) == "/register"
