@@ -181,3 +181,14 @@ def test_a_password_reset_link_confirms_the_address_too(
     assert client.post(path, data=new).status_code == 302
     db.expire_all()
     assert db.get(User, user.id).email_verified_at is not None
+
+
+def test_staff_see_whether_a_client_confirmed_their_address(
+    client: FlaskClient, db: Session, make_user: Callable[..., User],
+    login: Callable[[User], None],
+) -> None:
+    unconfirmed = make_user(email_verified_at=None)
+    confirmed = make_user()
+    login(make_user(Role.THERAPIST))
+    assert "(not confirmed yet)" in text(client.get(f"/intake/clients/{unconfirmed.id}"))
+    assert "(not confirmed yet)" not in text(client.get(f"/intake/clients/{confirmed.id}"))
