@@ -190,5 +190,8 @@ def test_staff_see_whether_a_client_confirmed_their_address(
     unconfirmed = make_user(email_verified_at=None)
     confirmed = make_user()
     login(make_user(Role.THERAPIST))
-    assert "(not confirmed yet)" in text(client.get(f"/intake/clients/{unconfirmed.id}"))
-    assert "(not confirmed yet)" not in text(client.get(f"/intake/clients/{confirmed.id}"))
+    def page(user: User) -> str:
+        return text(client.get(f"/intake/clients/{user.id}"))
+
+    assert "(not confirmed yet)" in page(unconfirmed)
+    assert "(not confirmed yet)" not in page(confirmed)

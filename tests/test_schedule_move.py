@@ -82,7 +82,8 @@ def test_a_therapist_not_free_is_refused_and_nothing_changes(
     response = client.post(f"/schedule/clinic/bookings/{week.clear.id}/therapist",
                            data={"therapist_id": busy.user_id})
     assert response.status_code == 200
-    assert "Not a valid choice." in response.get_data(as_text=True)
+    assert ("Please choose one of the therapists listed."
+            in response.get_data(as_text=True))
     db.expire_all()
     assert db.get(Booking, week.clear.id).therapist_id == week.tara.user_id
 
@@ -126,3 +127,19 @@ def test_the_deactivation_page_links_each_session_to_moving_it(
     back = f"/admin/therapists/{week.tara.user_id}/deactivate"
     assert (f'href="/schedule/clinic/bookings/{week.clear.id}/therapist?next='
             f'{back}"') in html
+
+
+def test_bad_input_explains_and_never_leaves_the_site(
+    client: FlaskClient, db: Session, admin: User, week: Week
+) -> None:
+    path = f"/schedule/clinic/bookings/{week.clear.id}/therapist"
+    for bad in ("abc", "", "99999999999999999999", "1\x00"):
+        response = client.post(path, data={"therapist_id": bad})
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        assert "Please choose one of the therapists listed." in page
+    response = client.post(path, data={"therapist_id": week.sam.user_id,
+                                       "next": "https://evil.example/"})
+    assert response.headers["Location"] == "/schedule/clinic?date=2027-03-24"
+    db.expire_all()
+    assert db.get(Booking, week.clear.id).therapist_id == week.sam.user_id
