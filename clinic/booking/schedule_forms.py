@@ -18,7 +18,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, ValidationError
+from wtforms.validators import DataRequired, InputRequired
 
 from clinic.booking.forms import choices, parse_id
 from clinic.booking.models import REASON_MAX, BookingStatus
@@ -124,19 +124,15 @@ class CancelForm(ClinicForm):
     )
 
 
-class _TherapistChoice(RadioField):
-    """One of the therapists offered; anything else gets one plain sentence."""
-
-    def pre_validate(self, form: Any) -> None:
-        if self.data not in {value for value, _label in self.choices or ()}:
-            raise ValidationError("Please choose one of the therapists listed.")
+_NOT_LISTED = "Please choose one of the therapists listed."
 
 
 class MoveForm(ClinicForm):
     """Which free therapist takes a session over (choices set by the view)."""
 
-    therapist_id = _TherapistChoice(
-        "Move the session to",
-        coerce=lambda raw: raw if isinstance(raw, int) else parse_id(raw),
+    therapist_id = RadioField(
+        "Move the session to", coerce=int,
+        validators=[InputRequired(_NOT_LISTED)],
+        invalid_choice_message=_NOT_LISTED, invalid_value_message=_NOT_LISTED,
     )
     next = HiddenField()
