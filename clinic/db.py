@@ -133,6 +133,17 @@ def _configure_sqlite(engine: Engine, database: str | None) -> None:
         queue.close(record.info)
 
 
+_TURNS = threading.local()
+
+
+def _held_here() -> set[str | None]:
+    """The lock files whose turn this thread holds, whichever engine took it
+    (two engines may open the same database file)."""
+    if not hasattr(_TURNS, "paths"):
+        _TURNS.paths = set()
+    return _TURNS.paths  # type: ignore[no-any-return]
+
+
 class _WriterQueue:
     """Writers of one SQLite file wait their turn on an OS file lock.
 
@@ -152,8 +163,8 @@ class _WriterQueue:
 
     def __init__(self, database: str | None) -> None:
         usable = fcntl is not None and database and database != ":memory:"
-        self.path = f"{database}-writers.lock" if usable else None
-        self.turns = threading.local()
+        self.path = (f"{os.path.abspath(database)}-writers.lock"  # type: ignore[arg-type]
+                     if usable else None)
 
     def open(self, info: dict[str, Any]) -> None:
         if self.path is not None:
@@ -167,11 +178,11 @@ class _WriterQueue:
 
     def wait_turn(self, info: dict[str, Any]) -> None:
         fd = info.get(self._FD)
-        if fd is None or info.get(self._HELD) or getattr(self.turns, "held", 0):
+        if fd is None or info.get(self._HELD) or self.path in _held_here():
             return
         fcntl.flock(fd, fcntl.LOCK_EX)
         info[self._HELD] = True
-        self.turns.held = 1
+        _held_here().add(self.path)
 
     def holds(self, info: dict[str, Any]) -> bool:
         return bool(info.get(self._HELD))
@@ -179,7 +190,7 @@ class _WriterQueue:
     def done(self, info: dict[str, Any]) -> None:
         if info.pop(self._HELD, False):
             fcntl.flock(info[self._FD], fcntl.LOCK_UN)
-            self.turns.held = 0
+            _held_here().discard(self.path)
 
 
 def make_engine(url: str) -> Engine:
