@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, g
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
@@ -74,14 +75,35 @@ def _load_user(user_id: str) -> Any:
     """Load the user named in the cookie if its session version is current.
 
     Logout, a password change and deactivation bump the version, which ends
-    every session issued before (a replayed cookie stops working).
+    every session issued before (a replayed cookie stops working). The
+    clinic's settings come in the same query: nearly every request of a
+    logged-in user needs them.
     """
-    from clinic.accounts.models import User
+    from clinic.settings.services import settings_from
 
     user_pk, _, version = user_id.partition(".")
     if not user_pk.isdigit() or not version.isdigit():
         return None
-    user = db.get_read_session().get(User, int(user_pk))
-    if user is None or not user.active or user.session_version != int(version):
+    row = db.get_read_session().execute(
+        _user_and_settings(), {"id": int(user_pk)}).first()
+    if row is None:
+        return None
+    user, stored_settings = row
+    g.setdefault("clinic_settings", settings_from(stored_settings, current_app.config))
+    if not user.active or user.session_version != int(version):
         return None
     return user
+
+
+@functools.cache
+def _user_and_settings() -> Any:
+    from sqlalchemy import bindparam, select
+
+    from clinic.accounts.models import User
+    from clinic.settings.models import ClinicSettings
+
+    return (
+        select(User, ClinicSettings)
+        .outerjoin(ClinicSettings, ClinicSettings.id == 1)
+        .where(User.id == bindparam("id"))
+    )

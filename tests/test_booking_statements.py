@@ -54,7 +54,7 @@ def statements(app: Flask) -> Iterator[list[str]]:
     event.remove(engine, "before_cursor_execute", record)
 
 
-def test_booking_a_session_costs_thirteen_statements(
+def test_booking_a_session_costs_eleven_statements(
     app: Flask, client: FlaskClient, login: Callable[..., None], world: World,
     statements: list[str],
 ) -> None:
@@ -68,14 +68,14 @@ def test_booking_a_session_costs_thirteen_statements(
         "screening_id": world.screening.id})
     assert response.status_code == 302
     assert statements == [
-        # the request: the logged-in user and the settings (read session)
-        "SELECT user", "SELECT clinic_settings",
+        # the request: the logged-in user with the clinic's settings
+        "SELECT user",
         # the intake's gate: the latest screening with whether a booking
         # already used it, then any spread noted since the last intake
         "SELECT screening", "SELECT session_note",
-        # booking: the service, the therapists locked (with their users),
+        # booking: the therapists locked (with their users and the service),
         # then what blocks the session's own time
-        "SELECT service", "SELECT therapist", "SELECT room", "SELECT booking",
+        "SELECT therapist", "SELECT room", "SELECT booking",
         "SELECT time_off", "SELECT working_hours",
         # the writes: no SAVEPOINT, no second settings or user load
         "INSERT booking", "INSERT audit_event", "INSERT outbox_message",

@@ -228,10 +228,17 @@ def eligible(service_id: int, technique: str) -> dict[str, object]:
 
 
 @cache
-def _locking_query(named: bool) -> Select[tuple[Therapist]]:
+def _locking_query(named: bool) -> Select[tuple[Therapist, Service]]:
     # The user comes from the join already made (no outer join, which FOR
-    # UPDATE refuses): the confirmation names the therapist.
-    query = eligible_therapists_query().options(contains_eager(Therapist.user))
+    # UPDATE refuses): the confirmation names the therapist. The service
+    # comes along, so the booking reads it in the same round trip.
+    query = (
+        eligible_therapists_query()
+        .join(Service, Service.id == therapist_service.c.service_id)
+        .where(Service.active.is_(True))
+        .add_columns(Service)
+        .options(contains_eager(Therapist.user))
+    )
     if named:
         query = query.where(Therapist.user_id == bindparam("therapist_id"))
     return query.with_for_update(of=Therapist).execution_options(
@@ -239,20 +246,28 @@ def _locking_query(named: bool) -> Select[tuple[Therapist]]:
     )
 
 
-def lock_therapists(
-    db: Session, service: Service, technique: str, therapist_id: int | None
-) -> list[Therapist]:
-    """The therapists who could take the session, locked (PostgreSQL) in id
-    order so concurrent bookers queue on them instead of racing.
+SERVICE_UNAVAILABLE = "That service is not available to book."
 
-    :raise BookingPolicyError: nobody (or not the one named) offers it.
+
+def lock_therapists(
+    db: Session, service_id: int, technique: str, therapist_id: int | None
+) -> tuple[list[Therapist], Service]:
+    """The therapists who could take the session, locked (PostgreSQL) in id
+    order so concurrent bookers queue on them instead of racing, and the
+    service, read with them.
+
+    :raise BookingPolicyError: the service is not bookable, or nobody (or not
+        the one named) offers it.
     """
-    found = list(db.scalars(
+    rows = db.execute(
         _locking_query(therapist_id is not None),
-        {**eligible(service.id, technique), "therapist_id": therapist_id},
-    ))
-    if found:
-        return found
+        {**eligible(service_id, technique), "therapist_id": therapist_id},
+    ).all()
+    if rows:
+        return [therapist for therapist, _ in rows], rows[0][1]
+    service = db.get(Service, service_id)
+    if service is None or not service.active:
+        raise BookingPolicyError(SERVICE_UNAVAILABLE)
     if therapist_id is not None:
         explain_named_therapist(db, service, technique, therapist_id)
     raise BookingPolicyError(

@@ -125,13 +125,6 @@ def _check_window(start: datetime, policy: slots.BookingPolicy, now: datetime) -
         raise SlotUnavailable(reason, unfit_message(reason, policy))
 
 
-def _bookable_service(db: Session, service_id: int) -> Service:
-    service = db.get(Service, service_id)
-    if service is None or not service.active:
-        raise BookingPolicyError("That service is not available to book.")
-    return service
-
-
 def _require_gate(
     db: Session, client_id: int, screening_id: int | None, now: datetime
 ) -> BookingGate:
@@ -193,10 +186,9 @@ def book_session(
             f"{technique_name(technique)} is not suitable after your safety "
             "answers. Please choose one of the techniques offered."
         )
-    service = _bookable_service(db, service_id)
     start = _as_utc(start)
     _check_window(start, settings.policy, now)
-    therapists = lock_therapists(db, service, technique, therapist_id)
+    therapists, service = lock_therapists(db, service_id, technique, therapist_id)
     therapist, room_id = place(db, therapists, client_id=client.id, service=service,
                                start=start, settings=settings, now=now)
     booking = Booking(
@@ -312,12 +304,12 @@ def reschedule_booking(
     ):
         raise BookingPolicyError(too_late_message(settings))
     _require_still_suitable(db, booking)
-    service = _bookable_service(db, booking.service_id)
     start = _as_utc(start)
     if start == booking.starts_at and therapist_id in (None, booking.therapist_id):
         raise BookingPolicyError("That is already the time of this booking.")
     _check_window(start, settings.policy, now)
-    therapists = lock_therapists(db, service, booking.technique, therapist_id)
+    therapists, service = lock_therapists(db, booking.service_id, booking.technique,
+                                          therapist_id)
     therapist, room_id = place(db, therapists, client_id=booking.client_id,
                                service=service, start=start, settings=settings,
                                now=now, exclude_booking_id=booking.id)

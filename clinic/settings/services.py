@@ -42,7 +42,11 @@ class Settings:
 
 
 def load_settings(db: Session, config: dict[str, Any]) -> Settings:
-    row = db.get(ClinicSettings, 1)
+    return settings_from(db.get(ClinicSettings, 1), config)
+
+
+def settings_from(row: ClinicSettings | None, config: dict[str, Any]) -> Settings:
+    """The settings from the stored row (None: none stored yet) over config."""
 
     def pick(column: str, key: str) -> Any:
         value = getattr(row, column, None) if row is not None else None
