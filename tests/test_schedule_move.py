@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -143,3 +144,19 @@ def test_bad_input_explains_and_never_leaves_the_site(
     assert response.headers["Location"] == "/schedule/clinic?date=2027-03-24"
     db.expire_all()
     assert db.get(Booking, week.clear.id).therapist_id == week.sam.user_id
+
+
+def test_a_session_within_the_booking_notice_can_still_change_hands(
+    client: FlaskClient, db: Session, admin: User, week: Week
+) -> None:
+    """Clients must book 2 hours ahead; a session in 1 hour whose therapist
+    is off sick can still go to a free colleague."""
+    soon = make_booking(db, client=make_client(db), therapist=week.tara,
+                        service=week.service, start=week.clear.starts_at
+                        - timedelta(hours=3))  # NOW + 1 h
+    path = f"/schedule/clinic/bookings/{soon.id}/therapist"
+    assert offered(client.get(path).get_data(as_text=True)) == ["Sam Patel"]
+    assert client.post(path, data={"therapist_id": week.sam.user_id}
+                       ).status_code == 302
+    db.expire_all()
+    assert db.get(Booking, soon.id).therapist_id == week.sam.user_id

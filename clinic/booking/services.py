@@ -19,6 +19,7 @@ itself) still protect it. ``rescheduled_from_id`` is therefore not used.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -307,6 +308,8 @@ def reschedule_booking(
     start = _as_utc(start)
     if start == booking.starts_at and therapist_id in (None, booking.therapist_id):
         raise BookingPolicyError("That is already the time of this booking.")
+    if start == booking.starts_at and by.is_staff:
+        settings = _for_handover(settings)
     _check_window(start, settings.policy, now)
     therapists, service = lock_therapists(db, booking.service_id, booking.technique,
                                           therapist_id)
@@ -335,7 +338,7 @@ def other_free_therapists(
     db: Session, booking: Booking, *, settings: Settings, now: datetime
 ) -> list[Therapist]:
     """The other therapists offering the session's service and technique who
-    are free at its time: where staff can move it (``reschedule_booking``
+    are free at its time: where staff can hand it over (``reschedule_booking``
     with the same start)."""
     others = [t for t in eligible_therapists(db, booking.service_id, booking.technique)
               if t.user_id != booking.therapist_id]
@@ -343,7 +346,20 @@ def other_free_therapists(
         return []
     return free_therapists(db, others, client_id=booking.client_id,
                            service=booking.service, start=booking.starts_at,
-                           settings=settings, now=now, exclude_booking_id=booking.id)
+                           settings=_for_handover(settings), now=now,
+                           exclude_booking_id=booking.id)
+
+
+def _for_handover(settings: Settings) -> Settings:
+    """A session that keeps its time and only changes therapist is no new
+    booking: the notice, horizon and slot step that shape what clients may
+    book do not apply (a therapist off sick at 9 can hand over the 10:00).
+    Working hours are on a 5-minute grid, so every booked start is on it."""
+    return replace(settings, min_notice_minutes=0, horizon_days=HANDOVER_HORIZON_DAYS,
+                   slot_step_minutes=5)
+
+
+HANDOVER_HORIZON_DAYS = 3660
 
 
 def _require_still_suitable(db: Session, booking: Booking) -> None:
