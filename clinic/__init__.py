@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
@@ -79,7 +79,7 @@ def _load_user(user_id: str) -> Any:
     clinic's settings come in the same query: nearly every request of a
     logged-in user needs them.
     """
-    from clinic.settings.services import settings_from
+    from clinic.web import keep_settings
 
     user_pk, _, version = user_id.partition(".")
     if not user_pk.isdigit() or not version.isdigit():
@@ -89,7 +89,7 @@ def _load_user(user_id: str) -> Any:
     if row is None:
         return None
     user, stored_settings = row
-    g.setdefault("clinic_settings", settings_from(stored_settings, current_app.config))
+    keep_settings(stored_settings)
     if not user.active or user.session_version != int(version):
         return None
     return user

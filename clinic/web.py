@@ -10,7 +10,8 @@ from clinic.audit.services import Actor
 from clinic.db import get_read_session
 from clinic.mail.sender import backend_for, deliver_due
 from clinic.mail.services import QUEUED_KEY
-from clinic.settings.services import Settings, load_settings
+from clinic.settings.models import ClinicSettings
+from clinic.settings.services import Settings, load_settings, settings_from
 
 
 def client_ip() -> str:
@@ -28,6 +29,13 @@ def settings() -> Settings:
     if "clinic_settings" not in g:
         g.clinic_settings = load_settings(get_read_session(), current_app.config)
     return g.clinic_settings
+
+
+def keep_settings(row: ClinicSettings | None) -> None:
+    """Serve the request's ``settings()`` from a row read alongside other
+    data (the user loader reads it with the logged-in user)."""
+    if "clinic_settings" not in g:
+        g.clinic_settings = settings_from(row, current_app.config)
 
 
 def commit(db: Session) -> None:

@@ -56,6 +56,8 @@ def test_the_clinic_day_shows_every_therapist(
     assert "Today, Wednesday 24 March 2027" in page
     assert headings(page, 2) == ["Sam Patel", "Tara Jones"]
     assert "3 sessions: 3 confirmed." in visible_text(page)
+    empty = client.get("/schedule/clinic?date=2027-06-01").get_data(as_text=True)
+    assert "0 sessions. Times are the clinic's local time." in visible_text(empty)
     assert 'href="/intake/clients">Book for a client…</a>' in page
     sasha = visible_text(row_for(page, "Sasha Other"))
     assert sasha.startswith("15:00\N{EN DASH}16:00 GMT Sasha Other Sciatica relief")

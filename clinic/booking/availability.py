@@ -11,7 +11,7 @@ booking service's half: lock the eligible therapists, then fit the session.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -320,15 +320,12 @@ def place(
     :raise SlotUnavailable: it fits nobody.
     """
     held = _held(service, start)
-    calendar = load_calendar(db, [t.user_id for t in therapists], held,
-                             client_id=client_id,
-                             exclude_booking_id=exclude_booking_id)
-    rooms = calendar.rooms()
+    calendar, fits = _fitting(db, therapists, client_id, service, start, settings,
+                              now, exclude_booking_id)
     reasons: list[slots.Unfit] = []
-    for therapist in therapists:
-        reason = _unfit(calendar, therapist, client_id=client_id, service=service,
-                        start=start, settings=settings, now=now)
+    for therapist, reason in fits:
         if reason is None:
+            rooms = calendar.rooms()
             room = None if rooms is None else slots.free_rooms(rooms, held)[0]
             return therapist, room
         reasons.append(reason)
@@ -347,13 +344,26 @@ def free_therapists(
     exclude_booking_id: int | None = None,
 ) -> list[Therapist]:
     """Every one of ``therapists`` the session fits (``place`` takes the
-    first): whom an admin can move a session to."""
+    first): whom an admin can hand a session to."""
+    _, fits = _fitting(db, therapists, client_id, service, start, settings, now,
+                       exclude_booking_id)
+    return [therapist for therapist, reason in fits if reason is None]
+
+
+def _fitting(
+    db: Session, therapists: list[Therapist], client_id: int, service: Service,
+    start: datetime, settings: BookingSettings, now: datetime,
+    exclude_booking_id: int | None,
+) -> tuple[Calendar, Iterator[tuple[Therapist, slots.Unfit | None]]]:
+    """The calendar around the session, and each therapist with why it does
+    not fit them (None: it fits), worked out as the caller asks."""
     calendar = load_calendar(db, [t.user_id for t in therapists],
                              _held(service, start), client_id=client_id,
                              exclude_booking_id=exclude_booking_id)
-    return [t for t in therapists
-            if _unfit(calendar, t, client_id=client_id, service=service,
-                      start=start, settings=settings, now=now) is None]
+    fits = ((t, _unfit(calendar, t, client_id=client_id, service=service,
+                       start=start, settings=settings, now=now))
+            for t in therapists)
+    return calendar, fits
 
 
 def _unfit(
