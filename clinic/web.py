@@ -6,6 +6,7 @@ from flask import current_app, g, request
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from clinic.accounts.models import User
 from clinic.audit.services import Actor
 from clinic.db import get_read_session
 from clinic.mail.sender import backend_for, deliver_due
@@ -18,9 +19,17 @@ def client_ip() -> str:
     return request.remote_addr or "unknown"
 
 
+def signed_in() -> User:
+    """The logged-in user itself rather than Flask-Login's proxy, for code
+    that reads it many times (every read through the proxy finds the user
+    again). Only for views that require a login."""
+    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    return user
+
+
 def actor() -> Actor:
-    user = current_user if current_user.is_authenticated else None
-    return Actor(user=user, ip=client_ip())  # type: ignore[arg-type]
+    user = signed_in() if current_user.is_authenticated else None
+    return Actor(user=user, ip=client_ip())
 
 
 def settings() -> Settings:
@@ -50,7 +59,7 @@ def commit(db: Session) -> None:
         config = current_app.config
         factory = current_app.extensions["clinic.sessionmaker"]
         deliver_due(factory, backend_for(config), config,
-                    only=[message.id for message in queued])
+                    only=queued)
 
 
 def rollback(db: Session) -> None:

@@ -106,13 +106,13 @@ def test_an_audit_row_cannot_be_updated_or_deleted(
     db: Session, app: Flask, statement: str
 ) -> None:
     admin = make_person(db, Role.ADMIN)
-    row = record(db, Actor(user=admin, ip="127.0.0.1"), "view", "session_note", 1)
+    event_id = record(db, Actor(user=admin, ip="127.0.0.1"), "view", "session_note", 1)
     db.commit()
     with pytest.raises(DBAPIError, match="audit_event rows are append-only"):
-        db.execute(text(statement), {"id": row.id, "no": False})
+        db.execute(text(statement), {"id": event_id, "no": False})
     db.rollback()
     db.expire_all()
-    assert db.get(AuditEvent, row.id).allowed is True
+    assert db.get(AuditEvent, event_id).allowed is True
 
 
 def test_no_page_edits_or_deletes_a_note_or_an_audit_row(app: Flask) -> None:

@@ -82,7 +82,7 @@ def test_a_full_questionnaire_after_the_note_opens_the_gate(
     make_rescreen(db, clinic.client, now=utcnow() - timedelta(minutes=5))
     assert gate_for(db, clinic)[0] is False
     make_intake(db, clinic.client, now=utcnow(), answers=CLEAR_ANSWERS)
-    assert spread_needs_intake(db, clinic.client.id) is None
+    assert spread_needs_intake(db, clinic.client.id) is False
     assert gate_for(db, clinic) == (True, "", False, False)
 
 

@@ -53,7 +53,7 @@ from clinic.intake.services import (
 )
 from clinic.intake.vocabulary import TECHNIQUE_NAMES
 from clinic.templating import format_local
-from clinic.web import commit, rollback, settings
+from clinic.web import commit, rollback, settings, signed_in
 
 bp = Blueprint("booking", __name__, url_prefix="/booking")
 
@@ -82,7 +82,7 @@ def _booking_globals() -> dict[str, Any]:
 def _client() -> User:
     """Whom this booking is for: the signed-in client, or the admin's client."""
     acting: User | None = g.get("booking_for")
-    return acting if acting is not None else current_user
+    return acting if acting is not None else signed_in()
 
 
 def _url(name: str, **values: Any) -> str:
@@ -357,7 +357,7 @@ def _confirm() -> Response | str:
                      therapist=form.therapist_id.data or "")
     try:
         booking = services.book_session(
-            db, client=_client(), booked_by=current_user,
+            db, client=_client(), booked_by=signed_in(),
             service_id=form.service_id.data, technique=form.technique.data,
             therapist_id=form.therapist_id.data, start=form.start.data,
             screening_id=form.screening_id.data, settings=settings(),

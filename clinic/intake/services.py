@@ -437,7 +437,7 @@ SPREAD_REASON = (
 def _spread_since_last_intake(db: Session, client_id: int) -> bool:
     from clinic.notes.services import spread_needs_intake  # notes sit above intake
 
-    return spread_needs_intake(db, client_id) is not None
+    return spread_needs_intake(db, client_id)
 
 
 def booking_gate(

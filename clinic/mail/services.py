@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from clinic.mail.models import OutboxMessage
 
-QUEUED_KEY = "clinic.queued_mail"
+QUEUED_KEY = "clinic.queued_mail"  # the ids of the messages this session queued
+_APPEND = insert(OutboxMessage.__table__)
 
 
 @dataclass(frozen=True)
@@ -29,23 +31,24 @@ def queue_mail(
     body: str,
     attachment: Attachment | None = None,
     dedupe_key: str | None = None,
-) -> OutboxMessage:
-    message = OutboxMessage(
-        to_addr=to,
-        subject=subject[:200],
-        body_text=body,
-        dedupe_key=dedupe_key,
-    )
+) -> int:
+    """Write one message to the outbox and return its id.
+
+    A plain INSERT, sent at once: nothing here reads the message back, so an
+    ORM object (and the unit of work's flush of it) would only cost time on
+    every booking. A duplicate ``dedupe_key`` raises IntegrityError here.
+    """
+    values: dict[str, Any] = {"to_addr": to, "subject": subject[:200],
+                              "body_text": body, "dedupe_key": dedupe_key}
     if attachment is not None:
-        message.attachment_name = attachment.filename
-        message.attachment_type = attachment.content_type
-        message.attachment_text = attachment.text
-    db.add(message)
-    # The web layer sends these right after its commit (``clinic.web.commit``),
-    # which also gives them their ids; the cron sender picks up anything that
-    # could not go out then.
-    db.info.setdefault(QUEUED_KEY, []).append(message)
-    return message
+        values |= {"attachment_name": attachment.filename,
+                   "attachment_type": attachment.content_type,
+                   "attachment_text": attachment.text}
+    (message_id,) = db.execute(_APPEND, values).inserted_primary_key
+    # The web layer sends these right after its commit (``clinic.web.commit``);
+    # the cron sender picks up anything that could not go out then.
+    db.info.setdefault(QUEUED_KEY, []).append(message_id)
+    return int(message_id)
 
 
 def render_mail(template: str, **context: Any) -> str:

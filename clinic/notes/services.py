@@ -290,9 +290,10 @@ def add_addendum(
 # ---------------------------------------------------------------- booking gate
 
 
-# Built once: the booking gate runs it on every booking.
+# Built once: the booking gate runs it on every booking. Only the columns
+# the rule reads, on the session's connection (no ORM objects to build).
 _LAST_TWO_SIGNED = (
-    select(SessionNote)
+    select(SessionNote.extent_trend, SessionNote.extent_level, SessionNote.signed_at)
     .join(Booking, Booking.id == SessionNote.booking_id)
     .where(SessionNote.client_id == bindparam("client_id"),
            SessionNote.status == NoteStatus.SIGNED)
@@ -301,16 +302,17 @@ _LAST_TWO_SIGNED = (
 )
 
 
-def spread_needs_intake(db: Session, client_id: int) -> SessionNote | None:
-    """The latest signed note, if it records symptoms spreading further down
+def spread_needs_intake(db: Session, client_id: int) -> bool:
+    """Whether the latest signed note records symptoms spreading further down
     the leg and the client has completed no full intake since it was signed.
 
     Spreading: a higher extent level than the previous signed note's, or the
     extent trend ``moving_down`` (§7.2 peripheralising; R-WORSENING).
     """
-    notes = list(db.scalars(_LAST_TWO_SIGNED, {"client_id": client_id}))
+    db.flush()  # what the session's autoflush would have done
+    notes = db.connection().execute(_LAST_TWO_SIGNED, {"client_id": client_id}).all()
     if not notes:
-        return None
+        return False
     latest = notes[0]
     previous = notes[1] if len(notes) == 2 else None
     spread = latest.extent_trend == "moving_down" or (
@@ -320,11 +322,11 @@ def spread_needs_intake(db: Session, client_id: int) -> SessionNote | None:
         and latest.extent_level > previous.extent_level
     )
     if not spread:
-        return None
+        return False
     newer = db.scalar(
         select(Intake.id)
         .where(Intake.client_id == client_id, Intake.kind == IntakeKind.FULL,
                Intake.created_at > latest.signed_at)
         .limit(1)
     )
-    return latest if newer is None else None
+    return newer is None

@@ -20,6 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
+from clinic.db import WRITE_OPTION
 from tests.bench.clinic_app import OVERRIDES
 from tests.bench.plan import Slot
 from tests.bench.seed import BENCH_PASSWORD, LOAD_SERVICE, LoadClient, Seeded
@@ -78,10 +79,14 @@ class Recorder:
         change(engine, "before_cursor_execute", self._before)
         change(engine, "after_cursor_execute", self._after)
 
-    def _begin(self, _conn: Any) -> None:
+    def _begin(self, conn: Any) -> None:
         # On SQLite the app's own "begin" listener, which ran first, has
-        # already sent BEGIN IMMEDIATE (and _before noted the lock).
-        self._began = self._locked or time.perf_counter()
+        # already taken the write lock (BEGIN IMMEDIATE on the driver's
+        # connection, which the statement events do not see).
+        self._began = time.perf_counter()
+        if conn.dialect.name == "sqlite" and conn.get_execution_options().get(
+                WRITE_OPTION):
+            self._locked = self._began
 
     def _commit(self, _conn: Any) -> None:
         now = time.perf_counter()
@@ -92,8 +97,7 @@ class Recorder:
 
     def _before(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         self._statement = time.perf_counter()
-        locking = statement.startswith("BEGIN IMMEDIATE") or "FOR UPDATE" in statement
-        if locking and not self._locked:
+        if "FOR UPDATE" in statement and not self._locked:
             self._locked = self._statement
 
     def _after(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
