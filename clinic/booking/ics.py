@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parseaddr
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from clinic.accounts.models import User
@@ -242,6 +243,7 @@ def feed_ics(
     return _calendar("PUBLISH", events, header)
 
 
+@cache  # the setting rarely changes, and every booking mail asks
 def organizer_address(mail_sender: str) -> str | None:
     """The address part of ``MAIL_SENDER`` ("Clinic <a@b>" gives "a@b")."""
     address = parseaddr(mail_sender)[1]
