@@ -46,7 +46,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from clinic.accounts import email_views  # noqa: F401 (its pages join accounts_bp)
+    from clinic.accounts import (  # noqa: F401 (their pages join accounts_bp)
+        details_views,
+        email_views,
+    )
     from clinic.accounts.views import bp as accounts_bp
     from clinic.admin.views import bp as admin_bp
     from clinic.audit.views import bp as audit_bp

@@ -1,4 +1,5 @@
-"""The email that confirms a client's address, and how often it may be sent."""
+"""The emails that confirm an address (a client's at registration, anyone's
+new one when they change it), and how often they may be sent."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from clinic.mail.services import queue_mail, render_mail
 from clinic.web import settings
 
 SUBJECT = "Please confirm your email address"
+CHANGE_SUBJECT = "Please confirm your new email address"
+CHANGE_NOTICE_SUBJECT = "A change of your email address was asked for"
 LINKS_PER_HOUR = 3
 
 
@@ -29,11 +32,29 @@ def queue_confirmation_mail(user: User) -> None:
     queue_mail(get_session(), to=user.email, subject=SUBJECT, body=body)
 
 
-def links_sent_lately(address: str) -> int:
-    """Confirmation mails queued to ``address`` in the last hour (the outbox
-    stamps messages with the real time)."""
+def queue_email_change_mails(user: User, new_email: str) -> None:
+    """The link to the new address, and a notice to the old one: if the
+    change was not theirs, changing the password cancels it."""
+    token = services.email_change_token(user, new_email, current_app.secret_key,
+                                        clock.now())
+    clinic = settings()
+    common = {"user": user, "new_email": new_email, "clinic_name": clinic.clinic_name,
+              "clinic_phone": clinic.clinic_phone}
+    db = get_session()
+    queue_mail(db, to=new_email, subject=CHANGE_SUBJECT, body=render_mail(
+        "accounts/email/change_email.txt", **common,
+        link=url_for("accounts.change_email", token=token, _external=True),
+        days=services.EMAIL_LINK_MAX_AGE.days))
+    queue_mail(db, to=user.email, subject=CHANGE_NOTICE_SUBJECT, body=render_mail(
+        "accounts/email/email_change_asked.txt", **common,
+        password_url=url_for("accounts.change_password", _external=True)))
+
+
+def links_sent_lately(address: str, subject: str = SUBJECT) -> int:
+    """Mails with ``subject`` queued to ``address`` in the last hour (the
+    outbox stamps messages with the real time)."""
     since = utcnow() - timedelta(hours=1)
     return get_read_session().scalar(
         select(func.count(OutboxMessage.id)).where(
-            OutboxMessage.to_addr == address, OutboxMessage.subject == SUBJECT,
+            OutboxMessage.to_addr == address, OutboxMessage.subject == subject,
             OutboxMessage.created_at > since)) or 0

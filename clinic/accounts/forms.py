@@ -1,4 +1,5 @@
-"""Account forms: registration, login, password reset and change."""
+"""Account forms: registration, login, password reset and change, and
+changing one's own details and email address."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from wtforms.validators import (
     Email,
     EqualTo,
     InputRequired,
+    Optional,
     Regexp,
     ValidationError,
 )
@@ -53,19 +55,23 @@ def _new_password_fields(
     return password, confirm
 
 
-class RegisterForm(ClinicForm):
-    full_name = StringField(
+def _name_field() -> StringField:
+    return StringField(
         "Full name",
         filters=[strip_filter],
         validators=[DataRequired("Please enter your name."), max_length(NAME_MAX)],
         render_kw={"autocomplete": "name"},
     )
-    email = _email_field()
-    phone = TelField(
+
+
+def _phone_field(*, required: bool = True) -> TelField:
+    first = (DataRequired("Please enter a phone number so we can reach you.")
+             if required else Optional())
+    return TelField(
         "Phone number",
         filters=[strip_filter],
         validators=[
-            DataRequired("Please enter a phone number so we can reach you."),
+            first,
             max_length(PHONE_MAX),
             Regexp(
                 r"^\+?[0-9 ()-]{6,}$",
@@ -74,21 +80,63 @@ class RegisterForm(ClinicForm):
         ],
         render_kw={"autocomplete": "tel"},
     )
-    date_of_birth = DateField(
+
+
+def _birth_date_field() -> DateField:
+    return DateField(
         "Date of birth",
-        validators=[InputRequired("Please enter your date of birth.")],
+        validators=[InputRequired("Please enter your date of birth."),
+                    _plausible_birth],
         render_kw={"autocomplete": "bday"},
     )
+
+
+def _plausible_birth(form: ClinicForm, field: DateField) -> None:
+    if field.data is None:
+        return  # the field's own "not a valid date" error stands
+    today = date.today()
+    if field.data > today:
+        raise ValidationError("The date of birth cannot be in the future.")
+    if today.year - field.data.year > OLDEST_AGE_YEARS:
+        raise ValidationError("Please check the year of birth.")
+
+
+class RegisterForm(ClinicForm):
+    full_name = _name_field()
+    email = _email_field()
+    phone = _phone_field()
+    date_of_birth = _birth_date_field()
     password, confirm = _new_password_fields("Password")
 
-    def validate_date_of_birth(self, field: DateField) -> None:
-        if field.data is None:
-            return  # the field's own "not a valid date" error stands
-        today = date.today()
-        if field.data > today:
-            raise ValidationError("The date of birth cannot be in the future.")
-        if today.year - field.data.year > OLDEST_AGE_YEARS:
-            raise ValidationError("Please check the year of birth.")
+
+class DetailsForm(ClinicForm):
+    """A therapist's or admin's own name and phone."""
+
+    full_name = _name_field()
+    phone = _phone_field(required=False)
+
+
+class ClientDetailsForm(DetailsForm):
+    """A client's: the clinic needs a phone number and the date of birth."""
+
+    phone = _phone_field()
+    date_of_birth = _birth_date_field()
+
+
+def _current_password_field() -> PasswordField:
+    return PasswordField(
+        "Current password",
+        validators=[
+            InputRequired("Please enter your current password."),
+            max_length(128),
+        ],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ChangeEmailForm(ClinicForm):
+    email = _email_field("New email address")
+    current_password = _current_password_field()
 
 
 class LoginForm(ClinicForm):
@@ -109,14 +157,7 @@ class ResetPasswordForm(ClinicForm):
 
 
 class ChangePasswordForm(ClinicForm):
-    current_password = PasswordField(
-        "Current password",
-        validators=[
-            InputRequired("Please enter your current password."),
-            max_length(128),
-        ],
-        render_kw={"autocomplete": "current-password"},
-    )
+    current_password = _current_password_field()
     password, confirm = _new_password_fields()
 
 

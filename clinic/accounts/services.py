@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -283,3 +284,91 @@ def confirm_email(db: Session, token: str, secret_key: str, now: datetime) -> Us
         user.email_verified_at = now
         db.flush()
     return user
+
+
+# ---------------------------------------------------------------- one's own details
+
+DETAIL_FIELDS = frozenset({"full_name", "phone", "date_of_birth"})
+
+
+def update_details(user: User, changes: Mapping[str, object]) -> list[str]:
+    """Set the given details (full name, phone, date of birth) and return
+    the names of those that really changed, for the audit trail."""
+    changed = []
+    for name, value in changes.items():
+        if name not in DETAIL_FIELDS:
+            raise ValueError(f"not a detail a person edits: {name}")
+        if getattr(user, name) != value:
+            setattr(user, name, value)
+            changed.append(name)
+    return changed
+
+
+# ---------------------------------------------------------------- changing the address
+
+# The new address is confirmed by a link sent to it; until it is opened the
+# account keeps the old one. The link names both addresses (it stops working
+# once the account's address has changed) and a mark of the password hash, so
+# changing the password cancels a change someone else asked for.
+_EMAIL_CHANGE_SALT = "clinic.change-email"
+_BAD_CHANGE_LINK = (
+    "This link is invalid, has expired or was already used. Log in and ask "
+    "for the change again on your account page."
+)
+_EMAIL_IN_USE = "Another account uses that email address. Please choose another."
+
+
+def check_new_email(db: Session, user: User, new_email: str) -> str:
+    """The new address, normalised. :raise AccountError: the same as now,
+    or another account's."""
+    new_email = normalise_email(new_email)
+    if new_email == user.email:
+        raise AccountError("That is already your email address.")
+    if find_user_by_email(db, new_email) is not None:
+        raise EmailTaken(_EMAIL_IN_USE)
+    return new_email
+
+
+def email_change_token(user: User, new_email: str, secret_key: str,
+                       now: datetime) -> str:
+    """The token of a link that moves ``user`` to ``new_email``."""
+    payload = [user.id, user.email, new_email, _password_mark(user),
+               int(now.timestamp())]
+    return URLSafeSerializer(secret_key, salt=_EMAIL_CHANGE_SALT).dumps(payload)
+
+
+def _password_mark(user: User) -> str:
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def change_email(
+    db: Session, token: str, secret_key: str, now: datetime
+) -> tuple[User, str]:
+    """Move the account to the address the link was sent to, confirmed.
+    Returns the user and the old address.
+
+    :raise InvalidEmailLink: forged, expired, used, or the password changed
+        since. :raise EmailTaken: another account took the address meanwhile.
+    """
+    try:
+        user_id, old, new, mark, issued = URLSafeSerializer(
+            secret_key, salt=_EMAIL_CHANGE_SALT).loads(token)
+        issued_at = datetime.fromtimestamp(issued, UTC)
+    except (BadSignature, ValueError, TypeError, OverflowError, OSError):
+        raise InvalidEmailLink(_BAD_CHANGE_LINK) from None
+    if not isinstance(user_id, int) or now - issued_at > EMAIL_LINK_MAX_AGE:
+        raise InvalidEmailLink(_BAD_CHANGE_LINK)
+    user = db.get(User, user_id)
+    if (user is None or not user.active or user.email != old
+            or _password_mark(user) != mark):
+        raise InvalidEmailLink(_BAD_CHANGE_LINK)
+    if find_user_by_email(db, new) is not None:
+        raise EmailTaken(_EMAIL_IN_USE)
+    user.email = new
+    user.email_verified_at = now  # the link was opened from that inbox
+    try:
+        with db.begin_nested():
+            db.flush()
+    except IntegrityError:  # taken between our check and the update
+        raise EmailTaken(_EMAIL_IN_USE) from None
+    return user, old

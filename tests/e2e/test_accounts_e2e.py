@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from clinic.accounts.models import Role
+from tests.conftest import PASSWORD
 from tests.smtp import SmtpSink
 
 Visit = Callable[..., Any]
@@ -259,3 +260,40 @@ def test_skip_link_is_the_first_tab_stop_and_moves_focus_to_main(
     # The next Tab continues inside main, skipping the header links.
     page.keyboard.press("Tab")
     expect(page.get_by_label("Full name")).to_be_focused()
+
+
+def test_a_client_updates_their_phone_and_moves_to_a_new_address(
+    phone_page: Page, visit: Visit, follow: Follow, make_user: Callable[..., Any],
+    log_in: Callable[..., None], smtp_sink: SmtpSink,
+) -> None:
+    page = phone_page  # the account page on a phone
+    user = make_user(email="kit@example.com", full_name="Kit Keel")
+    log_in(page, user)
+    follow(page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Account"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
+
+    details = page.get_by_role("region", name="Your details")
+    details.get_by_label("Phone number").fill("phone me")
+    follow(details.get_by_role("button", name="Save my details"))
+    field_error(page, "Phone number", "Please use digits")
+    page.get_by_label("Phone number").fill("+44 7700 900321")
+    follow(page.get_by_role("button", name="Save my details"))
+    expect(page.get_by_role("status")).to_contain_text("Your details are saved.")
+    expect(page.get_by_label("Phone number")).to_have_value("+44 7700 900321")
+
+    address = page.get_by_role("region", name="Your email address")
+    address.get_by_label("New email address").fill("kit.keel@example.com")
+    address.get_by_label("Current password").fill(PASSWORD)
+    follow(address.get_by_role("button", name="Email me a link"))
+    expect(page.get_by_role("status")).to_contain_text(
+        "We have emailed a link to kit.keel@example.com.")
+    (mail,) = smtp_sink.to("kit.keel@example.com")
+    body = mail.get_body(preferencelist=("plain",)).get_content()
+    link = re.search(r"http://\S+(/email/change/\S+)", body)
+    assert link, body
+    visit(page, link.group(1))
+    follow(page.get_by_role("button", name="Use my new email address"))
+    expect(page.get_by_role("status")).to_contain_text(
+        "Your email address is now kit.keel@example.com.")
