@@ -279,3 +279,97 @@ def test_only_admins_confirm_and_only_clients_addresses(
     assert client.post(f"/clients/{therapist.id}/email/confirmed").status_code == 404
     assert client.post("/clients/99999/email/confirmed").status_code == 404
     assert fresh(db, unconfirmed).email_verified_at is None
+
+
+# ---------------------------------------------------------------- staff correct
+
+
+CONTACT = {"full_name": "Robin Reader", "email": "robin@example.com",
+           "phone": "07700 900123", "date_of_birth": "1985-01-01"}
+
+
+@pytest.fixture
+def admin_and_client(
+    make_user: Callable[..., User], login: Callable[[User], None]
+) -> User:
+    client_user = make_user(email="robin@example.com", full_name="Robin Reader")
+    login(make_user(Role.ADMIN))
+    return client_user
+
+
+def test_an_admin_corrects_a_clients_phone(
+    client: FlaskClient, db: Session, admin_and_client: User
+) -> None:
+    record_page = f"/intake/clients/{admin_and_client.id}"
+    assert "Correct these details" in text(client.get(record_page))
+    form = client.get(f"/clients/{admin_and_client.id}/details").get_data(as_text=True)
+    assert 'value="robin@example.com"' in form
+    response = client.post(f"/clients/{admin_and_client.id}/details",
+                           data={**CONTACT, "phone": "01632 960001"})
+    assert response.headers["Location"] == record_page
+    assert fresh(db, admin_and_client).phone == "01632 960001"
+    [event] = events(db, "update_details")
+    assert (event.subject_user_id, event.detail) == (
+        admin_and_client.id, "phone (by staff)")
+    page = text(client.post(f"/clients/{admin_and_client.id}/details", data={
+        **CONTACT, "phone": "01632 960001"}, follow_redirects=True))
+    assert "Nothing was changed." in page
+
+
+def test_an_admin_moves_a_client_to_a_new_address_which_they_confirm(
+    client: FlaskClient, db: Session, admin_and_client: User, smtp_sink: SmtpSink
+) -> None:
+    client.post(f"/clients/{admin_and_client.id}/details",
+                data={**CONTACT, "email": " Robin.New@Example.com"})
+    user = fresh(db, admin_and_client)
+    assert (user.email, user.email_verified_at) == (NEW, None)
+    [notice] = smtp_sink.to("robin@example.com")
+    assert notice["Subject"] == "The clinic changed your email address"
+    [link] = smtp_sink.to(NEW)
+    assert link["Subject"] == "Please confirm your email address"
+    [event] = events(db, "update_details")
+    assert event.detail == "email (by staff)"
+
+
+def test_an_admin_cannot_give_a_client_another_accounts_address(
+    client: FlaskClient, db: Session, admin_and_client: User,
+    make_user: Callable[..., User],
+) -> None:
+    make_user(email="taken@example.com")
+    response = client.post(f"/clients/{admin_and_client.id}/details", data={
+        **CONTACT, "email": "taken@example.com", "phone": "01632 960001"})
+    assert response.status_code == 200
+    assert "Another account uses that email address." in text(response)
+    user = fresh(db, admin_and_client)
+    assert (user.email, user.phone) == ("robin@example.com", "07700 900123")
+    assert events(db, "update_details") == []
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("email", "", "Please enter your email address."),
+    ("email", "no", "valid email address"),
+    ("phone", "", "Please enter a phone number"),
+    ("date_of_birth", "2999-01-01", "cannot be in the future"),
+])
+def test_an_admins_bad_input_is_explained(
+    client: FlaskClient, admin_and_client: User, field: str, value: str, message: str
+) -> None:
+    response = client.post(f"/clients/{admin_and_client.id}/details",
+                           data={**CONTACT, field: value})
+    assert response.status_code == 200 and message in text(response)
+
+
+def test_only_admins_correct_only_clients(
+    client: FlaskClient, make_user: Callable[..., User],
+    login: Callable[[User], None],
+) -> None:
+    a_client, therapist = make_user(), make_user(Role.THERAPIST)
+    login(therapist)
+    record_page = text(client.get(f"/intake/clients/{a_client.id}"))
+    assert "Correct these details" not in record_page
+    assert client.get(f"/clients/{a_client.id}/details").status_code == 403
+    client.post("/logout")
+    login(make_user(Role.ADMIN))
+    assert client.get(f"/clients/{therapist.id}/details").status_code == 404
+    assert client.post(f"/clients/{therapist.id}/details", data=CONTACT
+                       ).status_code == 404

@@ -19,6 +19,7 @@ from clinic.web import settings
 SUBJECT = "Please confirm your email address"
 CHANGE_SUBJECT = "Please confirm your new email address"
 CHANGE_NOTICE_SUBJECT = "A change of your email address was asked for"
+CHANGED_BY_CLINIC_SUBJECT = "The clinic changed your email address"
 LINKS_PER_HOUR = 3
 
 
@@ -48,6 +49,15 @@ def queue_email_change_mails(user: User, new_email: str) -> None:
     queue_mail(db, to=user.email, subject=CHANGE_NOTICE_SUBJECT, body=render_mail(
         "accounts/email/email_change_asked.txt", **common,
         password_url=url_for("accounts.change_password", _external=True)))
+
+
+def queue_changed_by_clinic_notice(user: User, old_email: str) -> None:
+    """Tell the old inbox that staff moved the account to a new address."""
+    clinic = settings()
+    queue_mail(get_session(), to=old_email, subject=CHANGED_BY_CLINIC_SUBJECT,
+               body=render_mail("accounts/email/email_changed_by_clinic.txt",
+                                user=user, clinic_name=clinic.clinic_name,
+                                clinic_phone=clinic.clinic_phone))
 
 
 def links_sent_lately(address: str, subject: str = SUBJECT) -> int:

@@ -1,10 +1,19 @@
 """One's own account: name, phone and date of birth, a new email address
-(confirmed from the new inbox before it is used), and admins confirming a
-client's address by hand. Routes on the accounts blueprint."""
+(confirmed from the new inbox before it is used); and admins correcting a
+client's details or confirming their address by hand. Routes on the
+accounts blueprint."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -14,10 +23,13 @@ from clinic.accounts.confirmation import (
     CHANGE_SUBJECT,
     LINKS_PER_HOUR,
     links_sent_lately,
+    queue_changed_by_clinic_notice,
+    queue_confirmation_mail,
     queue_email_change_mails,
 )
 from clinic.accounts.forms import (
     ChangeEmailForm,
+    ClientContactForm,
     ClientDetailsForm,
     DetailsForm,
     EmptyForm,
@@ -127,15 +139,53 @@ def change_email(token: str) -> Response | str:
     return redirect(url_for("home.index"))
 
 
-@bp.post(f"/clients/<int(max={MAX_ID}):client_id>/email/confirmed")
+_CLIENT = f"/clients/<int(max={MAX_ID}):client_id>"
+
+
+def _client_or_404(client_id: int) -> User:
+    client = get_session().get(User, client_id)
+    if client is None or not client.is_client:
+        abort(404)
+    return client
+
+
+@bp.route(f"{_CLIENT}/details", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def edit_client(client_id: int) -> Response | str:
+    """An admin corrects a client's details; a new address is used at once,
+    unconfirmed, and both inboxes are told."""
+    db, client = get_session(), _client_or_404(client_id)
+    form = ClientContactForm(obj=client if request.method == "GET" else None)
+    if not form.validate_on_submit():
+        return render_template("accounts/client_details.html", form=form, client=client)
+    old_email = client.email
+    changed = services.update_details(client, _changes(form))
+    try:
+        if services.set_email_by_staff(db, client, form.email.data):
+            changed.append("email")
+    except services.AccountError as exc:
+        rollback(db)
+        form.email.errors.append(str(exc))
+        return render_template("accounts/client_details.html", form=form, client=client)
+    if not changed:
+        flash("Nothing was changed.", "info")
+    else:
+        record(db, actor(), "update_details", "account", client.id,
+               subject_user_id=client.id, detail=f"{', '.join(changed)} (by staff)")
+        if "email" in changed:
+            queue_confirmation_mail(client)
+            queue_changed_by_clinic_notice(client, old_email)
+        commit(db)
+        flash(f"{client.full_name}'s details are saved.", "success")
+    return redirect(url_for("intake.client_record", client_id=client.id))
+
+
+@bp.post(f"{_CLIENT}/email/confirmed")
 @role_required(Role.ADMIN)
 def confirm_client_email(client_id: int) -> Response:
     """An admin vouches for a client's address (read back on the phone, say),
     so the client can book online without the link."""
-    db = get_session()
-    client = db.get(User, client_id)
-    if client is None or not client.is_client:
-        abort(404)
+    db, client = get_session(), _client_or_404(client_id)
     if not EmptyForm().validate_on_submit():
         flash("Please try again.", "error")
     elif client.email_verified_at is None:

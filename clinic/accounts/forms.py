@@ -123,6 +123,12 @@ class ClientDetailsForm(DetailsForm):
     date_of_birth = _birth_date_field()
 
 
+class ClientContactForm(ClientDetailsForm):
+    """What an admin may correct for a client, the login address included."""
+
+    email = _email_field()
+
+
 def _current_password_field() -> PasswordField:
     return PasswordField(
         "Current password",

@@ -362,13 +362,29 @@ def change_email(
     if (user is None or not user.active or user.email != old
             or _password_mark(user) != mark):
         raise InvalidEmailLink(_BAD_CHANGE_LINK)
-    if find_user_by_email(db, new) is not None:
+    _move_to(db, user, new, verified_at=now)  # the link was opened from that inbox
+    return user, old
+
+
+def set_email_by_staff(db: Session, user: User, new_email: str) -> bool:
+    """An address staff were given (on the phone, say): used at once and
+    unconfirmed until its owner opens the link we send. Returns whether it
+    changed. :raise EmailTaken: another account's."""
+    new_email = normalise_email(new_email)
+    if new_email == user.email:
+        return False
+    _move_to(db, user, new_email, verified_at=None)
+    return True
+
+
+def _move_to(db: Session, user: User, new_email: str,
+             verified_at: datetime | None) -> None:
+    if find_user_by_email(db, new_email) is not None:
         raise EmailTaken(_EMAIL_IN_USE)
-    user.email = new
-    user.email_verified_at = now  # the link was opened from that inbox
+    user.email = new_email
+    user.email_verified_at = verified_at
     try:
         with db.begin_nested():
             db.flush()
     except IntegrityError:  # taken between our check and the update
         raise EmailTaken(_EMAIL_IN_USE) from None
-    return user, old

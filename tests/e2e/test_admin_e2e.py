@@ -198,3 +198,25 @@ def test_hours_errors_and_the_keep_choice_are_accessible(
     follow(page.get_by_role("button", name="Save the new hours"))
     expect(page.get_by_role("status")).to_contain_text("The working hours are saved.")
     assert reread(db, booking).status is BookingStatus.CONFIRMED
+
+
+def test_an_admin_corrects_a_clients_address_and_confirms_it(
+    page: Page, visit: Visit, follow: Follow, admin: User,
+    make_user: Callable[..., User], log_in: Callable[..., None], smtp_sink: SmtpSink,
+) -> None:
+    client = make_user(email="kit@exmaple.com", full_name="Kit Keel",
+                       email_verified_at=None)
+    log_in(page, admin)
+    visit(page, f"/intake/clients/{client.id}")
+    follow(page.get_by_role("link", name="Correct these details"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Details of Kit Keel")
+    page.get_by_label("Email").fill("kit@example.com")  # the typo, read back
+    follow(page.get_by_role("button", name="Save the details"))
+    expect(page.get_by_role("status")).to_contain_text("Kit Keel's details are saved.")
+    expect(page.get_by_role("main")).to_contain_text(
+        "kit@example.com (not confirmed yet)")
+    assert smtp_sink.to("kit@example.com") and smtp_sink.to("kit@exmaple.com")
+    follow(page.get_by_role("button", name="Mark as confirmed"))
+    expect(page.get_by_role("status")).to_contain_text(
+        "kit@example.com is marked as confirmed.")
+    expect(page.get_by_role("main")).not_to_contain_text("not confirmed yet")
