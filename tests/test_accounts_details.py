@@ -4,7 +4,6 @@ address by hand."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
@@ -20,7 +19,7 @@ from clinic.accounts.models import Role, User
 from clinic.audit.models import AuditEvent
 from tests.conftest import PASSWORD
 from tests.smtp import SmtpSink
-from tests.test_accounts_email import text
+from tests.test_accounts_email import mailed_path, text
 
 NOW = datetime(2027, 3, 24, 10, tzinfo=UTC)
 NEW = "robin.new@example.com"
@@ -56,12 +55,8 @@ def fresh(db: Session, user: User) -> User:
 
 
 def link_path(smtp_sink: SmtpSink, address: str) -> str:
-    *_, message = smtp_sink.to(address)
-    assert message["Subject"] == "Please confirm your new email address"
-    body = message.get_body(preferencelist=("plain",)).get_content()
-    match = re.search(r"http://clinic\.test(/email/change/\S+)", body)
-    assert match, body
-    return match.group(1)
+    return mailed_path(smtp_sink, address, "Please confirm your new email address",
+                       "/email/change/")
 
 
 def ask_change(client: FlaskClient, email: str = NEW, password: str = PASSWORD) -> str:
@@ -373,3 +368,25 @@ def test_only_admins_correct_only_clients(
     assert client.get(f"/clients/{therapist.id}/details").status_code == 404
     assert client.post(f"/clients/{therapist.id}/details", data=CONTACT
                        ).status_code == 404
+
+
+def test_guessing_the_password_here_is_throttled_like_logging_in(
+    client: FlaskClient, db: Session, me: User, smtp_sink: SmtpSink
+) -> None:
+    """Five wrong passwords (the login limit) on the account pages, then even
+    the right one waits: a stolen session cannot guess its way to the
+    password or move the account to another inbox."""
+    wrong = {"current_password": "a wrong guess 1", "password": "brand new secret 9",
+             "confirm": "brand new secret 9"}
+    for _ in range(3):
+        assert "That is not your current password." in ask_change(
+            client, password="a wrong guess 1")
+    for _ in range(2):
+        page = text(client.post("/account/password", data=wrong))
+        assert "That is not your current password." in page
+    assert "Too many wrong passwords" in ask_change(client)
+    right = {**wrong, "current_password": PASSWORD}
+    assert "Too many wrong passwords" in text(client.post("/account/password",
+                                                          data=right))
+    assert smtp_sink.to(NEW) == []
+    assert fresh(db, me).email == "robin@example.com"

@@ -37,10 +37,16 @@ def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
 
 
 def confirm_path(smtp_sink: SmtpSink, email: str) -> str:
+    return mailed_path(smtp_sink, email, "Please confirm your email address",
+                       "/email/confirm/")
+
+
+def mailed_path(smtp_sink: SmtpSink, email: str, subject: str, route: str) -> str:
+    """The path of the link under ``route`` in the last mail to ``email``."""
     *_, message = smtp_sink.to(email)
-    assert message["Subject"] == "Please confirm your email address"
+    assert message["Subject"] == subject
     body = message.get_body(preferencelist=("plain",)).get_content()
-    match = re.search(r"http://clinic\.test(/email/confirm/\S+)", body)
+    match = re.search(rf"http://clinic\.test({route}\S+)", body)
     assert match, body
     return match.group(1)
 

@@ -35,13 +35,12 @@ from clinic.accounts.forms import (
     EmptyForm,
 )
 from clinic.accounts.models import Role, User
-from clinic.accounts.passwords import verify_password
 from clinic.accounts.permissions import role_required
-from clinic.accounts.views import bp
+from clinic.accounts.views import bp, login_policy
 from clinic.audit.services import record
 from clinic.db import get_session
 from clinic.intake.access import MAX_ID
-from clinic.web import actor, commit, rollback, signed_in
+from clinic.web import actor, client_ip, commit, rollback, signed_in
 
 
 def _details_form(user: User, *, submitted: bool) -> DetailsForm:
@@ -95,10 +94,13 @@ def ask_email_change() -> Response | str:
     details_form = _details_form(user, submitted=False)
     if not form.validate():
         return _page(details_form, form)
-    profile = current_app.config["PASSWORD_HASH_PROFILE"]
     db = get_session()
-    if not verify_password(user.password_hash, form.current_password.data, profile):
-        form.current_password.errors.append("That is not your current password.")
+    try:
+        services.check_current_password(db, user, form.current_password.data,
+                                        client_ip(), login_policy())
+    except services.AccountError as exc:
+        commit(db)  # keep the record of the failed attempt
+        form.current_password.errors.append(str(exc))
         return _page(details_form, form)
     try:
         new_email = services.check_new_email(db, user, form.email.data)

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
@@ -138,6 +139,26 @@ def authenticate(
     return user
 
 
+def check_current_password(
+    db: Session, user: User, password: str, ip: str, policy: LoginPolicy
+) -> None:
+    """Someone logged in proves they know the password before changing it or
+    the address. A wrong answer counts as a failed login, so guessing here is
+    throttled like guessing at the login page (the caller commits either way).
+
+    :raise LoginThrottled: too many recent failures. :raise InvalidCredentials:
+    """
+    now = utcnow()
+    if _is_throttled(db, user.email, ip, now, policy):
+        raise LoginThrottled(
+            "Too many wrong passwords. Please wait 15 minutes and try again.")
+    if verify_password(user.password_hash, password, policy.hash_profile):
+        return
+    db.add(LoginAttempt(email=user.email, ip=ip, succeeded=False, at=now))
+    db.flush()
+    raise InvalidCredentials("That is not your current password.")
+
+
 def _is_throttled(
     db: Session, email: str, ip: str, now: datetime, policy: LoginPolicy
 ) -> bool:
@@ -258,10 +279,30 @@ _BAD_EMAIL_LINK = (
 )
 
 
+def _sign(fields: list[object], secret_key: str, salt: str, now: datetime) -> str:
+    """A link's token: ``fields`` (a user id first) and when it was issued."""
+    return URLSafeSerializer(secret_key, salt=salt).dumps(
+        [*fields, int(now.timestamp())])
+
+
+def _unsign(token: str, secret_key: str, salt: str, now: datetime,
+            refusal: str) -> list[Any]:
+    """The fields of a token made by ``_sign`` with ``salt``, if genuine and
+    younger than ``EMAIL_LINK_MAX_AGE``. :raise InvalidEmailLink: ``refusal``."""
+    try:
+        *fields, issued = URLSafeSerializer(secret_key, salt=salt).loads(token)
+        issued_at = datetime.fromtimestamp(issued, UTC)
+    except (BadSignature, ValueError, TypeError, OverflowError, OSError):
+        raise InvalidEmailLink(refusal) from None
+    expired = now - issued_at > EMAIL_LINK_MAX_AGE
+    if expired or not fields or not isinstance(fields[0], int):
+        raise InvalidEmailLink(refusal)
+    return fields
+
+
 def email_link_token(user: User, secret_key: str, now: datetime) -> str:
     """The token of a link that confirms ``user``'s address."""
-    payload = [user.id, user.email, int(now.timestamp())]
-    return URLSafeSerializer(secret_key, salt=_EMAIL_LINK_SALT).dumps(payload)
+    return _sign([user.id, user.email], secret_key, _EMAIL_LINK_SALT, now)
 
 
 def confirm_email(db: Session, token: str, secret_key: str, now: datetime) -> User:
@@ -269,14 +310,7 @@ def confirm_email(db: Session, token: str, secret_key: str, now: datetime) -> Us
 
     :raise InvalidEmailLink: forged, expired, or for an address not in use.
     """
-    try:
-        user_id, email, issued = URLSafeSerializer(
-            secret_key, salt=_EMAIL_LINK_SALT).loads(token)
-        issued_at = datetime.fromtimestamp(issued, UTC)
-    except (BadSignature, ValueError, TypeError, OverflowError, OSError):
-        raise InvalidEmailLink(_BAD_EMAIL_LINK) from None
-    if not isinstance(user_id, int) or now - issued_at > EMAIL_LINK_MAX_AGE:
-        raise InvalidEmailLink(_BAD_EMAIL_LINK)
+    user_id, email = _unsign(token, secret_key, _EMAIL_LINK_SALT, now, _BAD_EMAIL_LINK)
     user = db.get(User, user_id)
     if user is None or not user.active or user.email != email:
         raise InvalidEmailLink(_BAD_EMAIL_LINK)
@@ -332,9 +366,8 @@ def check_new_email(db: Session, user: User, new_email: str) -> str:
 def email_change_token(user: User, new_email: str, secret_key: str,
                        now: datetime) -> str:
     """The token of a link that moves ``user`` to ``new_email``."""
-    payload = [user.id, user.email, new_email, _password_mark(user),
-               int(now.timestamp())]
-    return URLSafeSerializer(secret_key, salt=_EMAIL_CHANGE_SALT).dumps(payload)
+    fields = [user.id, user.email, new_email, _password_mark(user)]
+    return _sign(fields, secret_key, _EMAIL_CHANGE_SALT, now)
 
 
 def _password_mark(user: User) -> str:
@@ -350,14 +383,8 @@ def change_email(
     :raise InvalidEmailLink: forged, expired, used, or the password changed
         since. :raise EmailTaken: another account took the address meanwhile.
     """
-    try:
-        user_id, old, new, mark, issued = URLSafeSerializer(
-            secret_key, salt=_EMAIL_CHANGE_SALT).loads(token)
-        issued_at = datetime.fromtimestamp(issued, UTC)
-    except (BadSignature, ValueError, TypeError, OverflowError, OSError):
-        raise InvalidEmailLink(_BAD_CHANGE_LINK) from None
-    if not isinstance(user_id, int) or now - issued_at > EMAIL_LINK_MAX_AGE:
-        raise InvalidEmailLink(_BAD_CHANGE_LINK)
+    user_id, old, new, mark = _unsign(token, secret_key, _EMAIL_CHANGE_SALT, now,
+                                      _BAD_CHANGE_LINK)
     user = db.get(User, user_id)
     if (user is None or not user.active or user.email != old
             or _password_mark(user) != mark):

@@ -27,7 +27,6 @@ from clinic.accounts.forms import (
     ResetPasswordForm,
 )
 from clinic.accounts.models import Role, User
-from clinic.accounts.passwords import verify_password
 from clinic.audit.services import record
 from clinic.db import get_session
 from clinic.mail.services import queue_mail, render_mail
@@ -40,7 +39,7 @@ def _profile() -> str:
     return current_app.config["PASSWORD_HASH_PROFILE"]
 
 
-def _login_policy() -> services.LoginPolicy:
+def login_policy() -> services.LoginPolicy:
     cfg = current_app.config
     return services.LoginPolicy(
         max_failures_per_account=cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
@@ -104,7 +103,7 @@ def login() -> Response | str:
         db = get_session()
         try:
             user = services.authenticate(
-                db, form.email.data, form.password.data, client_ip(), _login_policy()
+                db, form.email.data, form.password.data, client_ip(), login_policy()
             )
         except services.AccountError as exc:
             commit(db)  # keep the record of the failed attempt
@@ -190,10 +189,12 @@ def change_password() -> Response | str:
         db = get_session()
         user = db.get(User, current_user.id)
         assert user is not None
-        if not verify_password(
-            user.password_hash, form.current_password.data, _profile()
-        ):
-            form.current_password.errors.append("That is not your current password.")
+        try:
+            services.check_current_password(db, user, form.current_password.data,
+                                            client_ip(), login_policy())
+        except services.AccountError as exc:
+            commit(db)  # keep the record of the failed attempt
+            form.current_password.errors.append(str(exc))
         else:
             services.change_password(user, form.password.data, _profile())
             record(db, actor(), "password_change", "account", user.id)
