@@ -59,10 +59,8 @@ def _page(details: DetailsForm, email: ChangeEmailForm) -> str:
 @login_required
 def details() -> Response | str:
     user = signed_in()
-    form = _details_form(user, submitted=True)
+    form = _details_form(user, submitted=request.method == "POST")
     if not form.validate_on_submit():
-        if not form.is_submitted():
-            form = _details_form(user, submitted=False)
         return _page(form, ChangeEmailForm(formdata=None))
     db = get_session()
     me = db.get(User, user.id)  # the request's own session writes it
