@@ -42,6 +42,15 @@ def field_error(page: Page, label: str, message: str) -> Locator:
     return control
 
 
+def mailed_path(smtp_sink: SmtpSink, address: str, route: str) -> str:
+    """The path of the link under ``route`` in the one mail to ``address``."""
+    (mail,) = smtp_sink.to(address)
+    body = mail.get_body(preferencelist=("plain",)).get_content()
+    link = re.search(rf"http://\S+({route}\S+)", body)
+    assert link, body
+    return link.group(1)
+
+
 ROBIN = {
     "Full name": "Robin Reader", "Email": "robin@example.com",
     "Phone number": "+44 7700 900456", "Date of birth": "1990-05-17",
@@ -100,11 +109,7 @@ def test_a_new_client_confirms_their_address_from_the_email(
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Confirm your email address first")
 
-    (mail,) = smtp_sink.to("robin@example.com")
-    body = mail.get_body(preferencelist=("plain",)).get_content()
-    link = re.search(r"http://\S+(/email/confirm/\S+)", body)
-    assert link, body
-    visit(page, link.group(1))
+    visit(page, mailed_path(smtp_sink, "robin@example.com", "/email/confirm/"))
     follow(page.get_by_role("button", name="Confirm my email address"))
     expect(page.get_by_role("status")).to_contain_text(
         "Thank you: your email address is confirmed.")
@@ -289,11 +294,7 @@ def test_a_client_updates_their_phone_and_moves_to_a_new_address(
     follow(address.get_by_role("button", name="Email me a link"))
     expect(page.get_by_role("status")).to_contain_text(
         "We have emailed a link to kit.keel@example.com.")
-    (mail,) = smtp_sink.to("kit.keel@example.com")
-    body = mail.get_body(preferencelist=("plain",)).get_content()
-    link = re.search(r"http://\S+(/email/change/\S+)", body)
-    assert link, body
-    visit(page, link.group(1))
+    visit(page, mailed_path(smtp_sink, "kit.keel@example.com", "/email/change/"))
     follow(page.get_by_role("button", name="Use my new email address"))
     expect(page.get_by_role("status")).to_contain_text(
         "Your email address is now kit.keel@example.com.")
