@@ -341,7 +341,8 @@ def test_an_admin_cannot_give_a_client_another_accounts_address(
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
-    ("email", "", "Please enter your email address."),
+    ("email", "", "Please enter the client's email address."),
+    ("full_name", "", "Please enter the client's name."),
     ("email", "no", "valid email address"),
     ("phone", "", "Please enter a phone number"),
     ("date_of_birth", "2999-01-01", "cannot be in the future"),

@@ -4,6 +4,7 @@ days, and a new one can be asked for a few times an hour."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -59,8 +60,9 @@ def registered(client: FlaskClient, db: Session) -> User:
 
 
 def text(response: object) -> str:
+    """The page's words as a reader sees them: no tags, entities decoded."""
     page = response.get_data(as_text=True)  # type: ignore[attr-defined]
-    return " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
 
 
 def test_registering_mails_a_link_that_confirms_the_address(

@@ -22,12 +22,12 @@ from clinic.forms import ClinicForm, PasswordStrength, max_length, strip_filter
 OLDEST_AGE_YEARS = 120
 
 
-def _email_field(label: str = "Email") -> EmailField:
+def _email_field(label: str = "Email", whose: str = "your") -> EmailField:
     return EmailField(
         label,
         filters=[strip_filter],
         validators=[
-            DataRequired("Please enter your email address."),
+            DataRequired(f"Please enter {whose} email address."),
             max_length(EMAIL_MAX),
             Email("Please enter a valid email address, like name@example.com."),
         ],
@@ -55,11 +55,11 @@ def _new_password_fields(
     return password, confirm
 
 
-def _name_field() -> StringField:
+def _name_field(whose: str = "your") -> StringField:
     return StringField(
         "Full name",
         filters=[strip_filter],
-        validators=[DataRequired("Please enter your name."), max_length(NAME_MAX)],
+        validators=[DataRequired(f"Please enter {whose} name."), max_length(NAME_MAX)],
         render_kw={"autocomplete": "name"},
     )
 
@@ -126,7 +126,8 @@ class ClientDetailsForm(DetailsForm):
 class ClientContactForm(ClientDetailsForm):
     """What an admin may correct for a client, the login address included."""
 
-    email = _email_field()
+    full_name = _name_field(whose="the client's")
+    email = _email_field(whose="the client's")
 
 
 def _current_password_field() -> PasswordField:
