@@ -7,7 +7,7 @@ accounts blueprint."""
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from clinic import clock
@@ -18,11 +18,10 @@ from clinic.accounts.confirmation import (
     queue_confirmation_mail,
 )
 from clinic.accounts.forms import EmptyForm
-from clinic.accounts.models import User
 from clinic.accounts.views import bp
 from clinic.audit.services import record
 from clinic.db import get_session
-from clinic.web import actor, commit, rollback
+from clinic.web import actor, commit, rollback, signed_in
 
 
 @bp.route("/email/confirm/<token>", methods=["GET", "POST"])
@@ -46,7 +45,7 @@ def confirm_email(token: str) -> Response | str:
 @bp.post("/email/confirm/new-link")
 @login_required
 def new_confirmation_link() -> Response:
-    user: User = current_user  # type: ignore[assignment]
+    user = signed_in()
     if not EmptyForm().validate_on_submit():
         flash("Please try again.", "error")
     elif user.email_verified_at is not None:

@@ -71,7 +71,7 @@ def _queue_invitation(user: User, token: str) -> None:
     link = url_for("accounts.reset_password", token=token, _external=True)
     clinic = settings().clinic_name
     body = render_mail("admin/email/invite.txt", user=user, link=link,
-                           days=INVITE_MAX_AGE.days, clinic=clinic)
+                       days=INVITE_MAX_AGE.days, clinic=clinic)
     queue_mail(get_session(), to=user.email,
                subject=f"Your {clinic} account: choose a password", body=body)
 

@@ -120,7 +120,7 @@ def reschedule(booking_id: int) -> Response | str:
         therapist_id = None
     week = Week.page(parse_id(request.args.get("week")) or 0)
     offers = [o for o in offers_for(booking.service, booking.technique, therapist_id,
-                                 week.first_day, booking)
+                                    week.first_day, booking)
               if o.start != booking.starts_at]  # where it is now is no move
     return render_template(
         "booking/reschedule.html", booking=booking, therapists=therapists,
@@ -149,8 +149,8 @@ def move(booking_id: int) -> Response | str:
         booking = _own(booking_id)
         action = url_for("booking.move", booking_id=booking_id)
         return refused(exc, form, again, action,
-                        service=service_or_none(booking.service_id),
-                        technique=booking.technique, booking=booking)
+                       service=service_or_none(booking.service_id),
+                       technique=booking.technique, booking=booking)
     commit(db)
     flash(f"Your session has moved to {format_local(booking.starts_at)}.", "success")
     return redirect(url_for("booking.detail", booking_id=booking_id))

@@ -240,7 +240,7 @@ class Week:
 
 
 def problem(message: str, *, back: str, back_label: str,
-             rescreen: str | None = None, questionnaire: str | None = None) -> str:
+            rescreen: str | None = None, questionnaire: str | None = None) -> str:
     return render_template("booking/problem.html", message=message, back=back,
                            back_label=back_label, rescreen=rescreen,
                            questionnaire=questionnaire)
@@ -282,8 +282,8 @@ def _times() -> str:
                          if gate.needs_questionnaire and not g.get("booking_for")
                          else None)
         return problem(gate.reason, **restart,
-                        rescreen=again if gate.needs_rescreen else None,
-                        questionnaire=questionnaire)
+                       rescreen=again if gate.needs_rescreen else None,
+                       questionnaire=questionnaire)
     service = service_or_none(query.service.data)
     if service is None:
         return problem("That service is not available to book.", **restart)
@@ -320,7 +320,7 @@ def _render_times(gate: BookingGate, service: Service, query: TimesQuery) -> str
 
 
 def offers_for(service: Service, technique: str, therapist_id: int | None,
-            first_day: date, booking: Booking | None = None) -> list[queries.Offer]:
+               first_day: date, booking: Booking | None = None) -> list[queries.Offer]:
     return queries.available_slots(
         get_session(), client_id=_client().id, service=service,
         technique=technique, therapist_id=therapist_id, start_day=first_day,
@@ -351,7 +351,7 @@ def _confirm() -> Response | str:
     db, form = get_session(), ConfirmForm()
     if not form.validate():
         return problem(first_error(form), back=_url("start"),
-                        back_label="Start again")
+                       back_label="Start again")
     times_url = _url("times", service=form.service_id.data,
                      technique=form.technique.data,
                      therapist=form.therapist_id.data or "")
@@ -365,13 +365,13 @@ def _confirm() -> Response | str:
     except BookingNotAllowed as exc:
         rollback(db)
         return problem(str(exc), back=_url("start"),
-                        back_label="Start again", rescreen=rescreen_url(times_url))
+                       back_label="Start again", rescreen=rescreen_url(times_url))
     except services.BookingError as exc:
         rollback(db)
         all_times = f"{times_url}&screening={form.screening_id.data or ''}"
         return refused(exc, form, all_times, _url("confirm"),
-                        service=service_or_none(form.service_id.data),
-                        technique=form.technique.data)
+                       service=service_or_none(form.service_id.data),
+                       technique=form.technique.data)
     commit(db)
     if g.get("booking_for") is not None:
         return _booked_for(booking)
@@ -390,8 +390,8 @@ def _booked_for(booking: Booking) -> Response:
 
 
 def refused(exc: services.BookingError, form: ClinicForm, all_times: str,
-             action: str, *, service: Service | None, technique: str,
-             booking: Booking | None = None) -> str:
+            action: str, *, service: Service | None, technique: str,
+            booking: Booking | None = None) -> str:
     """A refused time: the reason and the free times nearest to it (a race
     loser reads "That time was just taken"); other refusals: the reason."""
     slot_error = isinstance(exc, services.SlotTaken | services.SlotUnavailable)

@@ -46,7 +46,7 @@ from clinic.intake.forms import (
     age_on,
 )
 from clinic.intake.models import Screening
-from clinic.web import actor, commit, rollback, settings
+from clinic.web import actor, commit, rollback, settings, signed_in
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
 
@@ -131,13 +131,13 @@ def rescreen() -> Response | str:
         return redirect(url_for(".questionnaire", next=target))
     form = RescreenForm()
     if form.validate_on_submit():
-        result = _save_rescreen(db, current_user, form)
+        result = _save_rescreen(db, signed_in(), form)
         if result is not None:
             return _after_screening(result, target)
     return render_template("intake/rescreen.html", form=form, target=target)
 
 
-def _save_rescreen(db: Any, client: Any, form: RescreenForm) -> Any:
+def _save_rescreen(db: Session, client: User, form: RescreenForm) -> Screening | None:
     """Screen the re-asked answers for ``client`` and commit, or put the
     refusal on the form and return None."""
     try:
