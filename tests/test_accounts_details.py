@@ -240,6 +240,18 @@ def test_changing_the_address_ends_the_old_addresss_confirmation_link(
     assert "invalid or has expired" in text(client.post(f"/email/confirm/{old_link}"))
 
 
+def test_moving_the_address_ends_password_links_sent_to_the_old_one(
+    app: Flask, client: FlaskClient, db: Session, me: User, smtp_sink: SmtpSink
+) -> None:
+    waiting = services.issue_reset_token(db, me, timedelta(hours=1))
+    db.commit()
+    assert client.get(f"/password/reset/{waiting}").status_code == 200
+    ask_change(client)
+    client.post(link_path(smtp_sink, NEW))
+    assert "invalid, has expired or has already been used" in text(
+        client.get(f"/password/reset/{waiting}", follow_redirects=True))
+
+
 # ---------------------------------------------------------------- staff confirm
 
 

@@ -237,6 +237,18 @@ def reset_password(db: Session, token: str, new_password: str, profile: str) -> 
     """Set a new password with a reset token and spend every open token."""
     user = user_for_reset_token(db, token)
     now = utcnow()
+    _spend_reset_tokens(db, user, now)
+    change_password(user, new_password, profile)
+    # The link came by email: whoever used it reads that inbox.
+    user.email_verified_at = user.email_verified_at or now
+    db.flush()
+    return user
+
+
+def _spend_reset_tokens(db: Session, user: User, now: datetime) -> None:
+    """Spend every open password link of ``user``: once one is used, and
+    once the account moves to another address (a link waiting in the old
+    inbox, or an invitation sent to a mistyped one, must not open it)."""
     open_tokens = db.scalars(
         select(PasswordResetToken).where(
             PasswordResetToken.user_id == user.id,
@@ -245,11 +257,6 @@ def reset_password(db: Session, token: str, new_password: str, profile: str) -> 
     )
     for row in open_tokens:
         row.used_at = now
-    change_password(user, new_password, profile)
-    # The link came by email: whoever used it reads that inbox.
-    user.email_verified_at = user.email_verified_at or now
-    db.flush()
-    return user
 
 
 # A message, not a secret.
@@ -410,6 +417,7 @@ def _move_to(db: Session, user: User, new_email: str,
         raise EmailTaken(_EMAIL_IN_USE)
     user.email = new_email
     user.email_verified_at = verified_at
+    _spend_reset_tokens(db, user, utcnow())
     try:
         with db.begin_nested():
             db.flush()
