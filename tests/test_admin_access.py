@@ -21,14 +21,14 @@ GET_PAGES = [
     "/admin/rooms", "/admin/rooms/1", "/admin/therapists", "/admin/therapists/new",
     "/admin/therapists/1", "/admin/therapists/1/deactivate",
     "/admin/therapists/1/hours", "/admin/therapists/1/time-off",
-    "/admin/admins/new", "/admin/closures", "/admin/settings",
+    "/admin/admins/new", "/admin/admins/1", "/admin/closures", "/admin/settings",
 ]
 POST_ACTIONS = [
     "/admin/services/new", "/admin/services/1", "/admin/services/1/deactivate",
     "/admin/services/1/reactivate", "/admin/rooms", "/admin/rooms/1/deactivate",
     "/admin/therapists/new", "/admin/therapists/1/deactivate",
     "/admin/therapists/1/hours", "/admin/therapists/1/time-off",
-    "/admin/therapists/1/time-off/1/delete", "/admin/admins/new",
+    "/admin/therapists/1/time-off/1/delete", "/admin/admins/new", "/admin/admins/1",
     "/admin/admins/1/deactivate", "/admin/staff/1/reactivate",
     "/admin/staff/1/invite", "/admin/closures", "/admin/closures/1/delete",
     "/admin/settings",

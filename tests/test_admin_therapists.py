@@ -1,6 +1,6 @@
 """Admins add therapists and admins (invited by email, never self-registered),
-edit profiles, and deactivate a therapist only after deciding what happens to
-their booked sessions."""
+edit profiles, correct staff login addresses, and deactivate a therapist only
+after deciding what happens to their booked sessions."""
 
 from __future__ import annotations
 
@@ -151,28 +151,142 @@ def test_a_staff_member_can_be_sent_a_new_link(
 # ---------------------------------------------------------------- profiles
 
 
-def test_admin_edits_a_profile_but_not_the_login_email(
-    client: FlaskClient, db: Session
-) -> None:
+def test_admin_edits_a_profile(client: FlaskClient, db: Session,
+                               smtp_sink: SmtpSink) -> None:
     old, new = make_service(db, name="Old service"), make_service(db, name="New one")
     therapist = make_therapist(db, name="Tara Jones", services=[old],
                                techniques=["swedish"])
+    email = therapist.user.email
     form = page(client.get(f"/admin/therapists/{therapist.user_id}"))
-    assert 'value="Tara Jones"' in form and 'name="email"' not in form
+    assert 'value="Tara Jones"' in form and f'value="{email}"' in form
     response = client.post(f"/admin/therapists/{therapist.user_id}", data={
         "full_name": "Tara Jones-Smith", "phone": "", "bio": "Deep tissue expert.",
         "services": [str(new.id)], "techniques": ["deep_tissue", "swedish"],
-        "email": "hijack@example.com"})
+        "email": email.upper()})
     assert response.status_code == 302
     db.expire_all()
     saved = db.get(Therapist, therapist.user_id)
     assert saved is not None
     assert (saved.user.full_name, saved.user.phone, saved.bio) == (
         "Tara Jones-Smith", None, "Deep tissue expert.")
-    assert saved.user.email == therapist.user.email
+    assert saved.user.email == email
     assert [s.name for s in saved.services] == ["New one"]
     assert saved.technique_keys == {"deep_tissue", "swedish"}
     assert [e.action for e in audit_rows(db, "therapist")] == ["update"]
+    assert audit_rows(db, "account") == [] and smtp_sink.messages == []
+
+
+def _fresh(db: Session, user: User) -> User:
+    db.expire_all()
+    found = db.get(User, user.id)
+    assert found is not None
+    return found
+
+
+def _body(smtp_sink: SmtpSink, address: str) -> str:
+    (message,) = smtp_sink.to(address)
+    return " ".join(message.get_body(preferencelist=("plain",)).get_content().split())
+
+
+def test_a_mistyped_therapist_address_is_corrected_and_the_invitation_follows(
+    app: Flask, client: FlaskClient, db: Session, smtp_sink: SmtpSink
+) -> None:
+    form = _therapist_form(db, email="robin@exmaple.com")
+    client.post("/admin/therapists/new", data=form)
+    first_link = _link(smtp_sink, "robin@exmaple.com")
+    user = db.scalar(select(User).where(User.email == "robin@exmaple.com"))
+    assert user is not None
+    smtp_sink.clear()
+    response = client.post(f"/admin/therapists/{user.id}", data={
+        **form, "email": "robin@example.com"}, follow_redirects=True)
+    assert ("A new link to choose a password is on its way to robin@example.com."
+            in page(response))
+    assert _fresh(db, user).email == "robin@example.com"
+    notice = _body(smtp_sink, "robin@exmaple.com")
+    assert "changed the email address of your staff account to robin@example.com" \
+        in notice
+    # The invitation that went astray no longer opens the account.
+    stranger = app.test_client()
+    assert "invalid, has expired" in page(stranger.get(first_link,
+                                                      follow_redirects=True))
+    assert stranger.get(_link(smtp_sink, "robin@example.com")).status_code == 200
+    assert [(e.action, e.detail) for e in audit_rows(db, "account")][-2:] == [
+        ("update_details", "email (by staff)"), ("invite", None)]
+
+
+def test_a_therapist_who_has_logged_in_confirms_the_corrected_address(
+    client: FlaskClient, db: Session, smtp_sink: SmtpSink
+) -> None:
+    therapist = make_therapist(db, name="Tara Jones")
+    therapist.user.last_login_at = NOW
+    db.commit()
+    old = therapist.user.email
+    form = {"full_name": "Tara Jones", "phone": "", "bio": "",
+            "techniques": ["swedish"], "email": "tara.jones@example.com"}
+    response = client.post(f"/admin/therapists/{therapist.user_id}", data=form,
+                           follow_redirects=True)
+    assert "We have emailed tara.jones@example.com a link to confirm it." \
+        in page(response)
+    user = _fresh(db, therapist.user)
+    assert (user.email, user.email_verified_at) == ("tara.jones@example.com", None)
+    link = _body(smtp_sink, "tara.jones@example.com")
+    assert "email address of your staff account" in link and "/email/confirm/" in link
+    assert "If this is wrong, please call the clinic" in _body(smtp_sink, old)
+
+
+def test_a_therapist_cannot_be_given_another_accounts_address(
+    client: FlaskClient, db: Session, make_user: Callable[..., User],
+    smtp_sink: SmtpSink
+) -> None:
+    make_user(email="taken@example.com")
+    therapist = make_therapist(db, name="Tara Jones")
+    response = client.post(f"/admin/therapists/{therapist.user_id}", data={
+        "full_name": "Renamed", "phone": "", "bio": "", "techniques": ["swedish"],
+        "email": "taken@example.com"})
+    assert response.status_code == 200
+    assert "Another account uses that email address." in page(response)
+    assert 'id="email-error"' in page(response)
+    saved = _fresh(db, therapist.user)
+    assert (saved.full_name, saved.email) == ("Tara Jones", therapist.user.email)
+    assert audit_rows(db, "therapist") == [] and smtp_sink.messages == []
+
+
+def test_an_admin_corrects_another_admins_details(
+    client: FlaskClient, db: Session, make_user: Callable[..., User],
+    smtp_sink: SmtpSink, admin: User
+) -> None:
+    other = make_user(Role.ADMIN, email="bea@example.com", full_name="Bea Boss")
+    listing = page(client.get("/admin/therapists"))
+    assert f'href="/admin/admins/{other.id}"' in listing
+    assert f'href="/admin/admins/{admin.id}"' not in listing
+    form = page(client.get(f"/admin/admins/{other.id}"))
+    assert 'value="bea@example.com"' in form and "Save the details" in form
+    same = {"full_name": "Bea Boss", "email": "bea@example.com",
+            "phone": other.phone or ""}
+    unchanged = client.post(f"/admin/admins/{other.id}", data=same,
+                            follow_redirects=True)
+    assert "Nothing was changed." in page(unchanged)
+    response = client.post(f"/admin/admins/{other.id}", data={
+        **same, "full_name": "Beatrice Boss", "email": "beatrice@example.com"},
+        follow_redirects=True)
+    assert "details are saved." in page(response)
+    saved = _fresh(db, other)
+    assert (saved.full_name, saved.email) == ("Beatrice Boss", "beatrice@example.com")
+    assert [e.detail for e in audit_rows(db, "account")
+            if e.action == "update_details"] == [
+        "full_name (by staff)", "email (by staff)"]
+    assert "staff account" in _body(smtp_sink, "bea@example.com")
+
+
+def test_the_admin_details_page_is_for_other_admins_only(
+    client: FlaskClient, db: Session, admin: User
+) -> None:
+    own = client.get(f"/admin/admins/{admin.id}", follow_redirects=True)
+    assert "Change your own details on your Account page." in page(own)
+    assert client.get(f"/admin/admins/{make_client(db).id}").status_code == 404
+    therapist = make_therapist(db)
+    assert client.get(f"/admin/admins/{therapist.user_id}").status_code == 404
+    assert client.post("/admin/admins/999", data={}).status_code == 404
 
 
 @pytest.mark.parametrize("url", [

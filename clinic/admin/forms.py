@@ -156,10 +156,6 @@ class TherapistForm(StaffForm):
         "Techniques offered", choices=options((t.key, t.name) for t in TECHNIQUES))
 
 
-class TherapistEditForm(TherapistForm):
-    email = None  # type: ignore[assignment]  # the login email is not edited here
-
-
 # ------------------------------------------------------------ settings
 
 

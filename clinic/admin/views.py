@@ -74,6 +74,7 @@ ROUTES = (
     (f"/therapists/<{ID}:therapist_id>/time-off/<{ID}:time_off_id>/delete",
      "time_off_delete", schedules.time_off_delete, POST),
     ("/admins/new", "admin_new", therapists.admin_new, BOTH),
+    (f"/admins/<{ID}:user_id>", "admin_edit", therapists.admin_edit, BOTH),
     (f"/admins/<{ID}:user_id>/deactivate", "admin_deactivate",
      therapists.admin_deactivate, POST),
     (f"/staff/<{ID}:user_id>/reactivate", "staff_reactivate",

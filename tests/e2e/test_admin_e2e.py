@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from clinic.accounts.models import Role, User
 from clinic.booking.models import BookingStatus, TimeOff
-from tests.factories import make_room, make_therapist, make_time_off
+from tests.factories import make_person, make_room, make_therapist, make_time_off
 from tests.smtp import SmtpSink
 from tests.test_admin_support import at, fix_clock, reread, therapist_with_booking
 
@@ -146,13 +146,15 @@ def _admin_pages(db: Session, admin: User) -> list[str]:
     make_room(db, name="Room 1")
     make_time_off(db, therapist, at(TUESDAY, 12), at(TUESDAY, 17), by=admin)
     tid = therapist.user_id
+    other_admin = make_person(db, Role.ADMIN, full_name="Bea Boss")
     return [
         "/admin/", "/admin/services", "/admin/services/new",
         f"/admin/services/{booking.service_id}", "/admin/rooms",
         "/admin/rooms/1", "/admin/therapists", "/admin/therapists/new",
         f"/admin/therapists/{tid}", f"/admin/therapists/{tid}/deactivate",
         f"/admin/therapists/{tid}/hours", f"/admin/therapists/{tid}/time-off",
-        "/admin/admins/new", "/admin/closures", "/admin/settings",
+        "/admin/admins/new", f"/admin/admins/{other_admin.id}", "/admin/closures",
+        "/admin/settings",
     ]
 
 
