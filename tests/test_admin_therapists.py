@@ -19,6 +19,7 @@ from clinic.booking.models import BookingStatus, Therapist
 from tests.conftest import PASSWORD
 from tests.factories import make_booking, make_client, make_service, make_therapist
 from tests.smtp import SmtpSink
+from tests.test_accounts_details import fresh
 from tests.test_admin_support import (
     NOW,
     audit_rows,
@@ -176,13 +177,6 @@ def test_admin_edits_a_profile(client: FlaskClient, db: Session,
     assert audit_rows(db, "account") == [] and smtp_sink.messages == []
 
 
-def _fresh(db: Session, user: User) -> User:
-    db.expire_all()
-    found = db.get(User, user.id)
-    assert found is not None
-    return found
-
-
 def _body(smtp_sink: SmtpSink, address: str) -> str:
     (message,) = smtp_sink.to(address)
     return " ".join(message.get_body(preferencelist=("plain",)).get_content().split())
@@ -201,7 +195,7 @@ def test_a_mistyped_therapist_address_is_corrected_and_the_invitation_follows(
         **form, "email": "robin@example.com"}, follow_redirects=True)
     assert ("A new link to choose a password is on its way to robin@example.com."
             in page(response))
-    assert _fresh(db, user).email == "robin@example.com"
+    assert fresh(db, user).email == "robin@example.com"
     notice = _body(smtp_sink, "robin@exmaple.com")
     assert "changed the email address of your staff account to robin@example.com" \
         in notice
@@ -227,7 +221,7 @@ def test_a_therapist_who_has_logged_in_confirms_the_corrected_address(
                            follow_redirects=True)
     assert "We have emailed tara.jones@example.com a link to confirm it." \
         in page(response)
-    user = _fresh(db, therapist.user)
+    user = fresh(db, therapist.user)
     assert (user.email, user.email_verified_at) == ("tara.jones@example.com", None)
     link = _body(smtp_sink, "tara.jones@example.com")
     assert "email address of your staff account" in link and "/email/confirm/" in link
@@ -246,7 +240,7 @@ def test_a_therapist_cannot_be_given_another_accounts_address(
     assert response.status_code == 200
     assert "Another account uses that email address." in page(response)
     assert 'id="email-error"' in page(response)
-    saved = _fresh(db, therapist.user)
+    saved = fresh(db, therapist.user)
     assert (saved.full_name, saved.email) == ("Tara Jones", therapist.user.email)
     assert audit_rows(db, "therapist") == [] and smtp_sink.messages == []
 
@@ -270,7 +264,7 @@ def test_an_admin_corrects_another_admins_details(
         **same, "full_name": "Beatrice Boss", "email": "beatrice@example.com"},
         follow_redirects=True)
     assert "details are saved." in page(response)
-    saved = _fresh(db, other)
+    saved = fresh(db, other)
     assert (saved.full_name, saved.email) == ("Beatrice Boss", "beatrice@example.com")
     assert [e.detail for e in audit_rows(db, "account")
             if e.action == "update_details"] == [
