@@ -267,8 +267,7 @@ def test_an_admin_corrects_another_admins_details(
     saved = fresh(db, other)
     assert (saved.full_name, saved.email) == ("Beatrice Boss", "beatrice@example.com")
     assert [e.detail for e in audit_rows(db, "account")
-            if e.action == "update_details"] == [
-        "full_name (by staff)", "email (by staff)"]
+            if e.action == "update_details"] == ["full_name, email (by staff)"]
     assert "staff account" in _body(smtp_sink, "bea@example.com")
 
 

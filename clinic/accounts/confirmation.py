@@ -60,6 +60,13 @@ def queue_changed_by_clinic_notice(user: User, old_email: str) -> None:
                                 clinic_phone=clinic.clinic_phone))
 
 
+def queue_moved_by_staff_mails(user: User, old_email: str) -> None:
+    """Staff moved ``user`` to a new address: the new inbox gets the link
+    that confirms it, the old one a notice."""
+    queue_confirmation_mail(user)
+    queue_changed_by_clinic_notice(user, old_email)
+
+
 def links_sent_lately(address: str, subject: str = SUBJECT) -> int:
     """Mails with ``subject`` queued to ``address`` in the last hour (the
     outbox stamps messages with the real time)."""

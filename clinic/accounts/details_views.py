@@ -23,9 +23,8 @@ from clinic.accounts.confirmation import (
     CHANGE_SUBJECT,
     LINKS_PER_HOUR,
     links_sent_lately,
-    queue_changed_by_clinic_notice,
-    queue_confirmation_mail,
     queue_email_change_mails,
+    queue_moved_by_staff_mails,
 )
 from clinic.accounts.forms import (
     ChangeEmailForm,
@@ -173,8 +172,7 @@ def edit_client(client_id: int) -> Response | str:
         record(db, actor(), "update_details", "account", client.id,
                subject_user_id=client.id, detail=f"{', '.join(changed)} (by staff)")
         if "email" in changed:
-            queue_confirmation_mail(client)
-            queue_changed_by_clinic_notice(client, old_email)
+            queue_moved_by_staff_mails(client, old_email)
         commit(db)
         flash(f"{client.full_name}'s details are saved.", "success")
     return redirect(url_for("intake.client_record", client_id=client.id))

@@ -18,7 +18,7 @@ from clinic import clock
 from clinic.accounts import services as accounts
 from clinic.accounts.confirmation import (
     queue_changed_by_clinic_notice,
-    queue_confirmation_mail,
+    queue_moved_by_staff_mails,
 )
 from clinic.accounts.forms import EmptyForm
 from clinic.accounts.models import Role, User
@@ -113,35 +113,41 @@ def therapist_edit(therapist_id: int) -> Response | str:
     if form.validate_on_submit():
         try:
             admin.update_therapist(db, actor(), therapist.user_id, _profile(form))
-            moved = _move_staff_email(db, therapist.user, form.email.data)
+            mailed = _correct_staff(db, therapist.user, form.email.data, [])
         except admin.AdminError as exc:
             show_error(db, form, exc)
         else:
             commit(db)
-            flash(f"{therapist.user.full_name}'s profile is saved.{moved}", "success")
+            flash(f"{therapist.user.full_name}'s profile is saved.{mailed}",
+                  "success")
             return redirect(url_for("admin.therapists"))
     return render_template("admin/therapist_form.html", form=form,
                            therapist=therapist)
 
 
-def _move_staff_email(db: Session, user: User, new_email: str) -> str:
-    """Correct a staff member's login address (a typo at invitation, say),
-    telling both inboxes; returns a sentence for the admin, empty when the
-    address stays. :raise AdminError: another account's address."""
+def _correct_staff(db: Session, user: User, new_email: str,
+                   changed: list[str]) -> str:
+    """Record what an admin corrected for a staff member (``changed``, plus
+    the login address if it moved: a typo at invitation, say) in one audit
+    row, and tell both inboxes about a new address. Returns a sentence for
+    the admin about the mail. :raise AdminError: another account's address."""
     old = user.email
     try:
-        if not accounts.set_email_by_staff(db, user, new_email):
-            return ""
+        moved = accounts.set_email_by_staff(db, user, new_email)
     except accounts.AccountError as exc:
         raise admin.AdminError(str(exc), "email") from None
-    record(db, actor(), "update_details", "account", user.id,
-           subject_user_id=user.id, detail="email (by staff)")
-    queue_changed_by_clinic_notice(user, old)
+    fields = [*changed, "email"] if moved else changed
+    if fields:
+        record(db, actor(), "update_details", "account", user.id,
+               subject_user_id=user.id, detail=f"{', '.join(fields)} (by staff)")
+    if not moved:
+        return ""
     if user.last_login_at is None and user.active:  # invited at the old address
+        queue_changed_by_clinic_notice(user, old)
         _, token = admin.new_invitation(db, actor(), user.id, INVITE_MAX_AGE)
         _queue_invitation(user, token)
         return f" A new link to choose a password is on its way to {user.email}."
-    queue_confirmation_mail(user)
+    queue_moved_by_staff_mails(user, old)
     return f" We have emailed {user.email} a link to confirm it."
 
 
@@ -237,17 +243,14 @@ def admin_edit(user_id: int) -> Response | str:
     if form.validate_on_submit():
         changed = accounts.update_details(user, {"full_name": form.full_name.data,
                                                  "phone": form.phone.data or None})
-        if changed:
-            record(db, actor(), "update_details", "account", user.id,
-                   subject_user_id=user.id, detail=f"{', '.join(changed)} (by staff)")
         try:
-            moved = _move_staff_email(db, user, form.email.data)
+            mailed = _correct_staff(db, user, form.email.data, changed)
         except admin.AdminError as exc:
             show_error(db, form, exc)
         else:
             commit(db)
-            if changed or moved:
-                flash(f"{user.full_name}'s details are saved.{moved}", "success")
+            if changed or mailed:
+                flash(f"{user.full_name}'s details are saved.{mailed}", "success")
             else:
                 flash("Nothing was changed.", "info")
             return redirect(url_for("admin.therapists"))

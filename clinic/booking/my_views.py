@@ -26,7 +26,7 @@ from clinic.db import get_session
 from clinic.intake.services import BookingNotAllowed
 from clinic.intake.vocabulary import TECHNIQUE_NAMES
 from clinic.templating import format_local
-from clinic.web import commit, rollback, settings
+from clinic.web import commit, rollback, settings, signed_in
 
 # --- my bookings ---------------------------------------------------------------------
 
@@ -76,7 +76,7 @@ def cancel(booking_id: int) -> Response | str:
     if not form.validate():
         return _render_detail(booking, form)
     try:
-        services.cancel_booking(db, booking, by=current_user, reason=form.reason.data,
+        services.cancel_booking(db, booking, by=signed_in(), reason=form.reason.data,
                                 settings=settings(), now=clock.now(),
                                 ip=request.remote_addr)
     except services.BookingError as exc:
@@ -141,7 +141,7 @@ def move(booking_id: int) -> Response | str:
         return problem(first_error(form), back=again, back_label="See free times")
     try:
         services.reschedule_booking(
-            db, booking, by=current_user, start=form.start.data,
+            db, booking, by=signed_in(), start=form.start.data,
             therapist_id=form.therapist_id.data, settings=settings(),
             now=clock.now(), ip=request.remote_addr)
     except (services.BookingError, BookingNotAllowed) as exc:

@@ -45,7 +45,7 @@ from clinic.booking.schedule_forms import (
 from clinic.db import get_session
 from clinic.intake.access import audit_read
 from clinic.intake.services import BookingNotAllowed
-from clinic.web import actor, client_ip, commit, rollback, settings
+from clinic.web import actor, client_ip, commit, rollback, settings, signed_in
 
 bp = Blueprint("schedule", __name__, url_prefix="/schedule")
 _ID = f"int(max={MAX_ID})"
@@ -217,7 +217,7 @@ def cancel(booking_id: int) -> Response | str:
     if form.validate_on_submit():
         try:
             services.cancel_booking(
-                db, booking, by=current_user, reason=form.reason.data,
+                db, booking, by=signed_in(), reason=form.reason.data,
                 settings=settings(), now=clock.now(), enforce_cutoff=False,
                 ip=client_ip(),
             )
@@ -249,7 +249,7 @@ def move(booking_id: int) -> Response | str:
     if form.validate_on_submit():
         try:
             services.reschedule_booking(
-                db, booking, by=current_user, start=booking.starts_at,
+                db, booking, by=signed_in(), start=booking.starts_at,
                 therapist_id=form.therapist_id.data, settings=settings(),
                 now=clock.now(), enforce_cutoff=False, ip=client_ip())
         except (services.BookingError, BookingNotAllowed) as exc:
@@ -275,7 +275,7 @@ def no_show(booking_id: int) -> Response:
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        services.mark_no_show(db, booking, by=current_user, now=clock.now(),
+        services.mark_no_show(db, booking, by=signed_in(), now=clock.now(),
                               ip=client_ip())
     except services.BookingError as exc:
         rollback(db)

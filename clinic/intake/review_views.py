@@ -33,7 +33,7 @@ from clinic.intake.access import (
 from clinic.intake.forms import ClearanceForm, ClientSearchForm, options
 from clinic.intake.models import IntakeKind, ReceivedVia, Screening
 from clinic.intake.vocabulary import Kind, Section
-from clinic.web import actor, commit, rollback, settings
+from clinic.web import actor, commit, rollback, settings, signed_in
 
 STAFF = (Role.THERAPIST, Role.ADMIN)
 
@@ -206,7 +206,7 @@ def clearance(client_id: int) -> Response | str:
     elif form.validate_on_submit():
         try:
             recorded = services.record_clearance(
-                db, client, _note(form), by=current_user, settings=settings(),
+                db, client, _note(form), by=signed_in(), settings=settings(),
                 now=clock.now(),
             )
         except services.IntakeError as exc:

@@ -98,7 +98,7 @@ def questionnaire() -> Response | str:
     )
     if form.validate_on_submit():
         result = services.submit_intake(db, current_user, form.answers(),
-                                        by=current_user, settings=settings(),
+                                        by=signed_in(), settings=settings(),
                                         now=clock.now())
         record(db, actor(), "create", "intake", result.intake_id,
                subject_user_id=current_user.id)
@@ -142,7 +142,7 @@ def _save_rescreen(db: Session, client: User, form: RescreenForm) -> Screening |
     refusal on the form and return None."""
     try:
         result = services.submit_rescreen(db, client, form.answers(),
-                                          by=current_user, settings=settings(),
+                                          by=signed_in(), settings=settings(),
                                           now=clock.now())
     except services.IntakeError as exc:
         rollback(db)
