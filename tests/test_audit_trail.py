@@ -133,6 +133,23 @@ def test_user_filter_by_id(
     assert "<h2>1 entry</h2>" in page.get_data(as_text=True)
 
 
+
+def test_whose_record_names_staff_as_staff(
+    client: FlaskClient, db: Session, login: Login, people: dict[str, User]
+) -> None:
+    """Account events about staff are theirs, not a client's: the column
+    says whose record it is and what they are."""
+    ada, tom = people["admin"], people["therapist"]
+    event(db, T0, ada, "update_details", "user", tom.id, subject=tom,
+          detail="email (by staff)")
+    login(ada)
+    page = client.get("/admin/audit/", query_string={"client": "tom"}).get_data(
+        as_text=True)
+    assert '<th scope="col">Whose record</th>' in page
+    assert "Whose record (name, email or id)" in page
+    row = page.split("<tbody>")[1]
+    assert "Tom Therapist<br><span class=\"muted\">tom@example.com (therapist)" in row
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

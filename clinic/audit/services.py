@@ -71,7 +71,7 @@ class AuditFilter:
     """What an admin narrows the trail to. Empty values filter nothing."""
 
     user: str = ""  # the acting user: part of a name or email, or an id
-    client: str = ""  # the client whose record it is: likewise
+    client: str = ""  # whose record it is (a client, or staff for account events)
     record_type: str = ""
     action: str = ""
     since: datetime | None = None  # inclusive
@@ -163,7 +163,7 @@ def distinct_values(db: Session, column: Any) -> list[str]:
 
 CSV_HEADER = (
     "id", "time_utc", "time_local", "user_id", "user_email", "user_role", "action",
-    "record_type", "record_id", "client_id", "client_email", "allowed", "ip",
+    "record_type", "record_id", "subject_user_id", "subject_email", "allowed", "ip",
     "detail",
 )
 # A spreadsheet runs a cell that starts with one of these as a formula

@@ -49,7 +49,7 @@ class FilterForm(ClinicForm):
 
     user = StringField("User (name, email or id)", filters=[strip_filter],
                        validators=[Optional(), max_length(EMAIL_MAX)])
-    client = StringField("Client (name, email or id)", filters=[strip_filter],
+    client = StringField("Whose record (name, email or id)", filters=[strip_filter],
                          validators=[Optional(), max_length(EMAIL_MAX)])
     record_type = SelectField("Record type", default="",
                               invalid_choice_message=CHOOSE_SHOWN)
