@@ -316,16 +316,26 @@ _REASON_ORDER = (
 )
 
 
+@dataclass(frozen=True)
+class Placing:
+    """The session being placed: for whom, which service, starting when, and
+    the booking it replaces when one is being moved (it blocks nothing)."""
+
+    client_id: int
+    service: Service
+    start: datetime
+    exclude_booking_id: int | None = None
+
+    @property
+    def held(self) -> slots.Interval:
+        """The time it keeps the therapist and room: the session and buffer."""
+        minutes = self.service.duration_minutes + self.service.buffer_minutes
+        return slots.Interval(self.start, self.start + timedelta(minutes=minutes))
+
+
 def place(
-    db: Session,
-    therapists: list[Therapist],
-    *,
-    client_id: int,
-    service: Service,
-    start: datetime,
-    settings: BookingSettings,
-    now: datetime,
-    exclude_booking_id: int | None = None,
+    db: Session, therapists: list[Therapist], session: Placing, *,
+    settings: BookingSettings, now: datetime,
 ) -> tuple[Therapist, int | None]:
     """The first therapist (and room) the session fits, freshly loaded.
 
@@ -333,70 +343,53 @@ def place(
     plus buffer) with busy periods, so only what overlaps it is loaded.
     :raise SlotUnavailable: it fits nobody.
     """
-    held = _held(service, start)
-    calendar, fits = _fitting(db, therapists, client_id, service, start, settings,
-                              now, exclude_booking_id)
+    calendar, fits = _fitting(db, therapists, session, settings, now)
     reasons: list[slots.Unfit] = []
     for therapist, reason in fits:
         if reason is None:
             rooms = calendar.rooms()
-            room = None if rooms is None else slots.free_rooms(rooms, held)[0]
+            room = None if rooms is None else slots.free_rooms(rooms, session.held)[0]
             return therapist, room
         reasons.append(reason)
-    raise _refusal(calendar, therapists, reasons, held, settings.policy)
+    raise _refusal(calendar, therapists, reasons, session.held, settings.policy)
 
 
 def free_therapists(
-    db: Session,
-    therapists: list[Therapist],
-    *,
-    client_id: int,
-    service: Service,
-    start: datetime,
-    settings: BookingSettings,
-    now: datetime,
-    exclude_booking_id: int | None = None,
+    db: Session, therapists: list[Therapist], session: Placing, *,
+    settings: BookingSettings, now: datetime,
 ) -> list[Therapist]:
     """Every one of ``therapists`` the session fits (``place`` takes the
     first): whom an admin can hand a session to."""
-    _, fits = _fitting(db, therapists, client_id, service, start, settings, now,
-                       exclude_booking_id)
+    _, fits = _fitting(db, therapists, session, settings, now)
     return [therapist for therapist, reason in fits if reason is None]
 
 
 def _fitting(
-    db: Session, therapists: list[Therapist], client_id: int, service: Service,
-    start: datetime, settings: BookingSettings, now: datetime,
-    exclude_booking_id: int | None,
+    db: Session, therapists: list[Therapist], session: Placing,
+    settings: BookingSettings, now: datetime,
 ) -> tuple[Calendar, Iterator[tuple[Therapist, slots.Unfit | None]]]:
     """The calendar around the session, and each therapist with why it does
     not fit them (None: it fits), worked out as the caller asks."""
-    calendar = load_calendar(db, [t.user_id for t in therapists],
-                             _held(service, start), client_id=client_id,
-                             exclude_booking_id=exclude_booking_id)
-    fits = ((t, _unfit(calendar, t, client_id=client_id, service=service,
-                       start=start, settings=settings, now=now))
-            for t in therapists)
+    calendar = load_calendar(db, [t.user_id for t in therapists], session.held,
+                             client_id=session.client_id,
+                             exclude_booking_id=session.exclude_booking_id)
+    fits = ((t, _unfit(calendar, t, session, settings, now)) for t in therapists)
     return calendar, fits
 
 
 def _unfit(
-    calendar: Calendar, therapist: Therapist, *, client_id: int, service: Service,
-    start: datetime, settings: BookingSettings, now: datetime,
+    calendar: Calendar, therapist: Therapist, session: Placing,
+    settings: BookingSettings, now: datetime,
 ) -> slots.Unfit | None:
+    service = session.service
     return slots.check_fits(
-        tz=settings.zone, start=start, hours=calendar.hours[therapist.user_id],
+        tz=settings.zone, start=session.start, hours=calendar.hours[therapist.user_id],
         busy=calendar.therapist_busy(therapist.user_id),
         duration=timedelta(minutes=service.duration_minutes),
         buffer_after=timedelta(minutes=service.buffer_minutes),
         policy=settings.policy, now=now,
-        client_busy=calendar.client_busy(client_id), rooms=calendar.rooms(),
+        client_busy=calendar.client_busy(session.client_id), rooms=calendar.rooms(),
     )
-
-
-def _held(service: Service, start: datetime) -> slots.Interval:
-    minutes = service.duration_minutes + service.buffer_minutes
-    return slots.Interval(start, start + timedelta(minutes=minutes))
 
 
 def _refusal(

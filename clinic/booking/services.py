@@ -28,7 +28,12 @@ from sqlalchemy.orm import Session
 from clinic.accounts.models import Role, User
 from clinic.audit.services import Actor, record
 from clinic.booking import notifications, slots
-from clinic.booking.availability import free_therapists, lock_therapists, place
+from clinic.booking.availability import (
+    Placing,
+    free_therapists,
+    lock_therapists,
+    place,
+)
 from clinic.booking.errors import (
     AWAY,
     CLOSED,
@@ -190,8 +195,8 @@ def book_session(
     start = _as_utc(start)
     _check_window(start, settings.policy, now)
     therapists, service = lock_therapists(db, service_id, technique, therapist_id)
-    therapist, room_id = place(db, therapists, client_id=client.id, service=service,
-                               start=start, settings=settings, now=now)
+    therapist, room_id = place(db, therapists, Placing(client.id, service, start),
+                               settings=settings, now=now)
     booking = Booking(
         client_id=client.id,
         therapist_id=therapist.user_id,
@@ -313,9 +318,8 @@ def reschedule_booking(
     _check_window(start, settings.policy, now)
     therapists, service = lock_therapists(db, booking.service_id, booking.technique,
                                           therapist_id)
-    therapist, room_id = place(db, therapists, client_id=booking.client_id,
-                               service=service, start=start, settings=settings,
-                               now=now, exclude_booking_id=booking.id)
+    moved = Placing(booking.client_id, service, start, exclude_booking_id=booking.id)
+    therapist, room_id = place(db, therapists, moved, settings=settings, now=now)
     old_start = booking.starts_at
 
     def move() -> None:
@@ -344,10 +348,10 @@ def other_free_therapists(
               if t.user_id != booking.therapist_id]
     if not others:
         return []
-    return free_therapists(db, others, client_id=booking.client_id,
-                           service=booking.service, start=booking.starts_at,
-                           settings=_for_handover(settings), now=now,
-                           exclude_booking_id=booking.id)
+    handed_over = Placing(booking.client_id, booking.service, booking.starts_at,
+                          exclude_booking_id=booking.id)
+    return free_therapists(db, others, handed_over,
+                           settings=_for_handover(settings), now=now)
 
 
 def _for_handover(settings: Settings) -> Settings:
