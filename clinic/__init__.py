@@ -47,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from clinic.accounts import (  # noqa: F401 (their pages join accounts_bp)
+        closing_views,
         details_views,
         email_views,
     )

@@ -15,6 +15,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from clinic.accounts.models import Role, User
+from clinic.booking.models import BookingStatus
 from clinic.intake import queries, services
 from clinic.intake.models import Acknowledgement, Screening
 from tests import factories
@@ -310,6 +311,26 @@ def test_a_booked_caution_can_be_acknowledged_after_a_newer_screening(
     assert db.get(Screening, booked.id).acknowledgement is not None
     assert table_rows(main_html(client.get("/intake/review")), "table-booked") == []
 
+
+def test_a_cancelled_session_asks_for_no_acknowledgement(
+    client: FlaskClient, therapist: User, db: Session, app: Flask,
+    make_user: Callable[..., User],
+) -> None:
+    """A caution answered for a session that was then cancelled says so, and
+    only the latest screening keeps the button."""
+    person = make_user()
+    booked = arrange(db, app, person, CAUTION)
+    service = factories.make_service(db)
+    treating = factories.make_therapist(db, services=[service])
+    start = NOW + timedelta(days=3)
+    factories.make_booking(db, client=person, therapist=treating, service=service,
+                           start=start, screening=booked,
+                           status=BookingStatus.CANCELLED)
+    latest = arrange(db, app, person, CAUTION, now=NOW + timedelta(hours=1))
+    page = main_html(client.get(f"/intake/clients/{person.id}"))
+    assert f"Answered for the session on {when(start)} (cancelled)." in text_of(page)
+    forms = re.findall(r'/intake/screenings/(\d+)/acknowledge', page)
+    assert [int(f) for f in forms] == [latest.id]
 
 def booked_rules(shown: Screening) -> str:
     return ", ".join(shown.fired_rules)

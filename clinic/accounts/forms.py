@@ -146,6 +146,10 @@ class ChangeEmailForm(ClinicForm):
     current_password = _current_password_field()
 
 
+class CloseAccountForm(ClinicForm):
+    current_password = _current_password_field()
+
+
 class LoginForm(ClinicForm):
     email = _email_field()
     password = PasswordField(

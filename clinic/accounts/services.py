@@ -206,6 +206,13 @@ def set_active(user: User, active: bool) -> None:
         end_all_sessions(user)
 
 
+def close_login(db: Session, user: User, now: datetime) -> None:
+    """Stop ``user`` logging in: every session ends and open password links
+    die, so reopening the account later revives none of them."""
+    set_active(user, False)
+    _spend_reset_tokens(db, user, now)
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

@@ -29,17 +29,27 @@ def first_screening_ids(db: Session, client_id: int) -> set[int]:
     )
 
 
-def booked_screenings(db: Session, client_id: int) -> dict[int, datetime]:
-    """{screening id: session start} for the client's screenings that a
+class BookedOn(NamedTuple):
+    """The session a screening was answered for."""
+
+    starts_at: datetime
+    cancelled: bool
+
+
+def booked_screenings(db: Session, client_id: int) -> dict[int, BookedOn]:
+    """{screening id: its session} for the client's screenings that a
     booking was made on: each still needs its own acknowledgement when it is
-    a caution, even after a newer screening for a later booking."""
-    from clinic.booking.models import Booking  # booking depends on intake, not back
+    a caution and the session is on, even after a newer screening for a later
+    booking."""
+    # booking depends on intake, not back
+    from clinic.booking.models import Booking, BookingStatus
 
     rows = db.execute(
-        select(Booking.screening_id, Booking.starts_at)
+        select(Booking.screening_id, Booking.starts_at, Booking.status)
         .where(Booking.client_id == client_id, Booking.screening_id.is_not(None))
     )
-    return {screening_id: starts_at for screening_id, starts_at in rows}
+    return {screening_id: BookedOn(starts_at, status is BookingStatus.CANCELLED)
+            for screening_id, starts_at, status in rows}
 
 
 def clearances_of(db: Session, client_id: int) -> list[Clearance]:

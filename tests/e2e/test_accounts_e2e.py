@@ -298,3 +298,25 @@ def test_a_client_updates_their_phone_and_moves_to_a_new_address(
     follow(page.get_by_role("button", name="Use my new email address"))
     expect(page.get_by_role("status")).to_contain_text(
         "Your email address is now kit.keel@example.com.")
+
+
+def test_a_client_closes_their_account_on_a_phone(
+    phone_page: Page, visit: Visit, follow: Follow, make_user: Callable[..., Any],
+    log_in: Callable[..., None], smtp_sink: SmtpSink,
+) -> None:
+    page = phone_page
+    user = make_user(email="lee@example.com", full_name="Lee Leaving")
+    log_in(page, user)
+    visit(page, "/account")
+    follow(page.get_by_role("region", name="Closing your account").get_by_role(
+        "link", name="close your account"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Close your account")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
+    follow(page.get_by_role("button", name="Close my account"))
+    field_error(page, "Current password", "Please enter your current password.")
+    page.get_by_label("Current password").fill(PASSWORD)
+    follow(page.get_by_role("button", name="Close my account"))
+    expect(page.get_by_role("status")).to_contain_text("Your account is closed")
+    assert path(page) == "/login"
+    (mail,) = smtp_sink.to("lee@example.com")
+    assert mail["Subject"] == "Your account is closed"
