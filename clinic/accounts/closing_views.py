@@ -9,11 +9,10 @@ from flask_login import logout_user
 from werkzeug.wrappers import Response
 
 from clinic import clock
-from clinic.accounts import services
 from clinic.accounts.forms import CloseAccountForm, EmptyForm
 from clinic.accounts.models import Role, User
 from clinic.accounts.permissions import role_required
-from clinic.accounts.views import bp, login_policy
+from clinic.accounts.views import bp, password_confirmed
 from clinic.booking import closing
 from clinic.db import get_session
 from clinic.intake.access import MAX_ID
@@ -26,28 +25,22 @@ def close_account() -> Response | str:
     """What closing does, the sessions it cancels, then the password."""
     db, client, now = get_session(), signed_in(), clock.now()
     form = CloseAccountForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and password_confirmed(db, client,
+                                                        form.current_password):
+        me = db.get(User, client.id)  # the request's own session writes it
+        assert me is not None
         try:
-            services.check_current_password(db, client, form.current_password.data,
-                                            client_ip(), login_policy())
-        except services.AccountError as exc:
-            commit(db)  # keep the record of the failed attempt
-            form.current_password.errors.append(str(exc))
-        else:
-            me = db.get(User, client.id)  # the request's own session writes it
-            assert me is not None
-            try:
-                closing.close_account(db, me, settings=settings(), now=now,
-                                      ip=client_ip())
-            except closing.CannotClose as exc:
-                rollback(db)
-                flash(str(exc), "error")
-                return redirect(url_for("accounts.close_account"))
-            commit(db)
-            logout_user()
-            flash("Your account is closed, and we have emailed you a note of it. "
-                  "To open it again, please call the clinic.", "info")
-            return redirect(url_for("accounts.login"))
+            closing.close_account(db, me, settings=settings(), now=now,
+                                  ip=client_ip())
+        except closing.CannotClose as exc:
+            rollback(db)
+            flash(str(exc), "error")
+            return redirect(url_for("accounts.close_account"))
+        commit(db)
+        logout_user()
+        flash("Your account is closed, and we have emailed you a note of it. "
+              "To open it again, please call the clinic.", "info")
+        return redirect(url_for("accounts.login"))
     upcoming = closing.sessions_to_come(db, client.id, now)
     return render_template(
         "accounts/close_account.html", form=form, upcoming=upcoming,

@@ -35,11 +35,11 @@ from clinic.accounts.forms import (
 )
 from clinic.accounts.models import Role, User
 from clinic.accounts.permissions import role_required
-from clinic.accounts.views import bp, login_policy
+from clinic.accounts.views import bp, password_confirmed
 from clinic.audit.services import record
 from clinic.db import get_session
 from clinic.intake.access import MAX_ID
-from clinic.web import actor, client_ip, commit, rollback, signed_in
+from clinic.web import actor, commit, rollback, signed_in
 
 
 def _details_form(user: User, *, submitted: bool) -> DetailsForm:
@@ -92,12 +92,7 @@ def ask_email_change() -> Response | str:
     if not form.validate():
         return _page(details_form, form)
     db = get_session()
-    try:
-        services.check_current_password(db, user, form.current_password.data,
-                                        client_ip(), login_policy())
-    except services.AccountError as exc:
-        commit(db)  # keep the record of the failed attempt
-        form.current_password.errors.append(str(exc))
+    if not password_confirmed(db, user, form.current_password):
         return _page(details_form, form)
     try:
         new_email = services.check_new_email(db, user, form.email.data)

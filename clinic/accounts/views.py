@@ -14,7 +14,9 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
+from wtforms import Field
 
 from clinic.accounts import services
 from clinic.accounts.confirmation import queue_confirmation_mail
@@ -47,6 +49,20 @@ def login_policy() -> services.LoginPolicy:
         window=cfg["LOGIN_FAILURE_WINDOW"],
         hash_profile=_profile(),
     )
+
+
+def password_confirmed(db: Session, user: User, field: Field) -> bool:
+    """Whether ``field`` holds ``user``'s current password; if not, the field
+    says why and the failed attempt is committed (it counts towards the
+    login throttle, so guessing here is no easier than at the login page)."""
+    try:
+        services.check_current_password(db, user, field.data, client_ip(),
+                                        login_policy())
+    except services.AccountError as exc:
+        commit(db)
+        field.errors.append(str(exc))
+        return False
+    return True
 
 
 def safe_next(target: str | None) -> str | None:
@@ -189,13 +205,7 @@ def change_password() -> Response | str:
         db = get_session()
         user = db.get(User, current_user.id)
         assert user is not None
-        try:
-            services.check_current_password(db, user, form.current_password.data,
-                                            client_ip(), login_policy())
-        except services.AccountError as exc:
-            commit(db)  # keep the record of the failed attempt
-            form.current_password.errors.append(str(exc))
-        else:
+        if password_confirmed(db, user, form.current_password):
             services.change_password(user, form.password.data, _profile())
             record(db, actor(), "password_change", "account", user.id)
             commit(db)
