@@ -282,6 +282,16 @@ def test_acknowledging_records_who_and_when(
         "screening", shown.id, person.id, therapist.id)
 
 
+def book_on(db: Session, person: User, screening: Screening,
+            status: BookingStatus = BookingStatus.CONFIRMED) -> datetime:
+    """A session in three days booked on ``screening``; returns its start."""
+    service = factories.make_service(db)
+    treating = factories.make_therapist(db, services=[service])
+    start = NOW + timedelta(days=3)
+    factories.make_booking(db, client=person, therapist=treating, service=service,
+                           start=start, screening=screening, status=status)
+    return start
+
 def test_a_booked_caution_can_be_acknowledged_after_a_newer_screening(
     client: FlaskClient, therapist: User, db: Session, app: Flask,
     make_user: Callable[..., User],
@@ -290,11 +300,7 @@ def test_a_booked_caution_can_be_acknowledged_after_a_newer_screening(
     client answers again for a later booking."""
     person = make_user()
     booked = arrange(db, app, person, CAUTION)
-    service = factories.make_service(db)
-    treating = factories.make_therapist(db, services=[service])
-    start = NOW + timedelta(days=3)
-    factories.make_booking(db, client=person, therapist=treating, service=service,
-                           start=start, screening=booked)
+    start = book_on(db, person, booked)
     newer = arrange(db, app, person, CAUTION, now=NOW + timedelta(hours=1))
     unbooked = arrange(db, app, person, CAUTION, now=NOW + timedelta(hours=2))
     page = main_html(client.get(f"/intake/clients/{person.id}"))
@@ -320,12 +326,7 @@ def test_a_cancelled_session_asks_for_no_acknowledgement(
     only the latest screening keeps the button."""
     person = make_user()
     booked = arrange(db, app, person, CAUTION)
-    service = factories.make_service(db)
-    treating = factories.make_therapist(db, services=[service])
-    start = NOW + timedelta(days=3)
-    factories.make_booking(db, client=person, therapist=treating, service=service,
-                           start=start, screening=booked,
-                           status=BookingStatus.CANCELLED)
+    start = book_on(db, person, booked, status=BookingStatus.CANCELLED)
     latest = arrange(db, app, person, CAUTION, now=NOW + timedelta(hours=1))
     page = main_html(client.get(f"/intake/clients/{person.id}"))
     assert f"Answered for the session on {when(start)} (cancelled)." in text_of(page)
