@@ -77,6 +77,8 @@ def test_closing_cancels_the_sessions_to_come_and_ends_the_login(
         BookingStatus.CANCELLED, BookingStatus.CANCELLED, BookingStatus.CONFIRMED]
     assert db.get(Booking, soon.id).cancel_reason == CLOSED_REASON  # type: ignore[union-attr]
     assert actions(db, world.client)[-3:] == ["cancel", "cancel", "close_account"]
+    closed = db.scalar(select(AuditEvent).where(AuditEvent.action == "close_account"))
+    assert closed is not None and closed.detail == "2 sessions cancelled"
     assert subjects(smtp_sink, world.client.email) == [
         "Cancelled", "Cancelled", "Your account is closed"]
     closed_mail = smtp_sink.to(world.client.email)[-1].get_content().replace(

@@ -4,16 +4,18 @@ the rules are in ``clinic.booking.closing``."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import logout_user
 from werkzeug.wrappers import Response
 
 from clinic import clock
+from clinic.accounts.details_views import client_account_or_404
 from clinic.accounts.forms import CloseAccountForm, EmptyForm
 from clinic.accounts.models import Role, User
 from clinic.accounts.permissions import role_required
 from clinic.accounts.views import bp, password_confirmed
 from clinic.booking import closing
+from clinic.booking.queries import upcoming_bookings
 from clinic.db import get_session
 from clinic.intake.access import MAX_ID
 from clinic.web import client_ip, commit, rollback, settings, signed_in
@@ -41,7 +43,7 @@ def close_account() -> Response | str:
         flash("Your account is closed, and we have emailed you a note of it. "
               "To open it again, please call the clinic.", "info")
         return redirect(url_for("accounts.login"))
-    upcoming = closing.sessions_to_come(db, client.id, now)
+    upcoming = upcoming_bookings(db, client.id, now)
     return render_template(
         "accounts/close_account.html", form=form, upcoming=upcoming,
         too_soon=closing.too_soon(upcoming, settings(), now))
@@ -50,10 +52,7 @@ def close_account() -> Response | str:
 @bp.post(f"/clients/<int(max={MAX_ID}):client_id>/reopen")
 @role_required(Role.ADMIN)
 def reopen_client(client_id: int) -> Response:
-    db = get_session()
-    client = db.get(User, client_id)
-    if client is None or not client.is_client:
-        abort(404)
+    db, client = get_session(), client_account_or_404(client_id)
     if EmptyForm().validate_on_submit():
         try:
             closing.reopen_account(db, client, by=signed_in(), settings=settings(),

@@ -136,7 +136,8 @@ def change_email(token: str) -> Response | str:
 _CLIENT = f"/clients/<int(max={MAX_ID}):client_id>"
 
 
-def _client_or_404(client_id: int) -> User:
+def client_account_or_404(client_id: int) -> User:
+    """A client's account for an admin's change. :raise 404: no such client."""
     client = get_session().get(User, client_id)
     if client is None or not client.is_client:
         abort(404)
@@ -148,7 +149,7 @@ def _client_or_404(client_id: int) -> User:
 def edit_client(client_id: int) -> Response | str:
     """An admin corrects a client's details; a new address is used at once,
     unconfirmed, and both inboxes are told."""
-    db, client = get_session(), _client_or_404(client_id)
+    db, client = get_session(), client_account_or_404(client_id)
     form = ClientContactForm(obj=client if request.method == "GET" else None)
     if not form.validate_on_submit():
         return render_template("accounts/client_details.html", form=form, client=client)
@@ -178,7 +179,7 @@ def edit_client(client_id: int) -> Response | str:
 def confirm_client_email(client_id: int) -> Response:
     """An admin vouches for a client's address (read back on the phone, say),
     so the client can book online without the link."""
-    db, client = get_session(), _client_or_404(client_id)
+    db, client = get_session(), client_account_or_404(client_id)
     if not EmptyForm().validate_on_submit():
         flash("Please try again.", "error")
     elif client.email_verified_at is None:

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from flask import url_for
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clinic.accounts import services as accounts
@@ -25,7 +24,8 @@ from clinic.accounts.models import Role, User
 from clinic.audit.services import Actor, record
 from clinic.booking import slots
 from clinic.booking.errors import cutoff_text
-from clinic.booking.models import ACTIVE_STATUSES, Booking
+from clinic.booking.models import Booking
+from clinic.booking.queries import upcoming_bookings
 from clinic.booking.services import cancel_booking
 from clinic.mail.services import queue_mail, render_mail
 from clinic.settings.services import Settings
@@ -38,17 +38,6 @@ REOPENED_SUBJECT = "Your account is open again"
 
 class CannotClose(Exception):
     """The account cannot be closed online now; the message says why."""
-
-
-def sessions_to_come(db: Session, client_id: int, now: datetime) -> list[Booking]:
-    """The client's active sessions that have not ended, soonest first."""
-    return list(db.scalars(
-        select(Booking).where(
-            Booking.client_id == client_id,
-            Booking.status.in_(ACTIVE_STATUSES),
-            Booking.ends_at > now,
-        ).order_by(Booking.starts_at)
-    ))
 
 
 def too_soon(bookings: Sequence[Booking], settings: Settings,
@@ -68,7 +57,7 @@ def close_account(db: Session, client: User, *, settings: Settings, now: datetim
     """
     if client.role is not Role.CLIENT or not client.active:
         raise CannotClose("Only an open client account can be closed here.")
-    upcoming = sessions_to_come(db, client.id, now)
+    upcoming = upcoming_bookings(db, client.id, now)
     near = too_soon(upcoming, settings, now)
     if near is not None:
         raise CannotClose(
@@ -81,7 +70,7 @@ def close_account(db: Session, client: User, *, settings: Settings, now: datetim
                        settings=settings, now=now, ip=ip)
     accounts.close_login(db, client, now)
     record(db, Actor(client, ip), "close_account", "account", client.id,
-           subject_user_id=client.id, detail=f"{len(upcoming)} sessions cancelled")
+           subject_user_id=client.id, detail=_cancelled_text(len(upcoming)))
     _tell(db, client, settings, "accounts/email/account_closed.txt", CLOSED_SUBJECT,
           cancelled=upcoming)
     return upcoming
@@ -102,6 +91,10 @@ def reopen_account(db: Session, client: User, *, by: User, settings: Settings,
     _tell(db, client, settings, "accounts/email/account_reopened.txt",
           REOPENED_SUBJECT, login_url=url_for("accounts.login", _external=True),
           reset_url=url_for("accounts.forgot_password", _external=True))
+
+
+def _cancelled_text(count: int) -> str:
+    return f"{count} session{'' if count == 1 else 's'} cancelled"
 
 
 def _tell(db: Session, client: User, settings: Settings, template: str,

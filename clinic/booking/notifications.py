@@ -19,7 +19,6 @@ from werkzeug.routing import BuildError
 from clinic.accounts.models import User
 from clinic.booking import ics
 from clinic.booking.models import Booking
-from clinic.mail.models import OutboxMessage
 from clinic.mail.services import Attachment, queue_mail, render_mail
 from clinic.settings.services import Settings, load_settings
 
@@ -58,8 +57,9 @@ def queue_reminder(
     *,
     dedupe_key: str,
     settings: Settings | None = None,
-) -> OutboxMessage:
-    """The reminder before a session; ``dedupe_key`` makes it once-only."""
+) -> int:
+    """Queue the reminder before a session and return the message's id;
+    ``dedupe_key`` makes it once-only."""
     settings = settings or load_settings(db, current_app.config)
     context = _context(booking, settings, booking.client)
     return queue_mail(

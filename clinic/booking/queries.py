@@ -216,24 +216,29 @@ def _with_details(query: Select[tuple[Booking]]) -> Select[tuple[Booking]]:
     )
 
 
-def client_bookings(
-    db: Session, client_id: int, now: datetime, *, past_limit: int = 50
-) -> tuple[list[Booking], list[Booking]]:
-    """(upcoming active sessions, soonest first; everything else, newest first)."""
-    upcoming = db.scalars(
+def upcoming_bookings(db: Session, client_id: int, now: datetime) -> list[Booking]:
+    """The client's active sessions that have not ended, soonest first."""
+    return list(db.scalars(
         _with_details(select(Booking)).where(
             Booking.client_id == client_id,
             Booking.status.in_(ACTIVE_STATUSES),
             Booking.ends_at > now,
         ).order_by(Booking.starts_at)
-    )
+    ))
+
+
+def client_bookings(
+    db: Session, client_id: int, now: datetime, *, past_limit: int = 50
+) -> tuple[list[Booking], list[Booking]]:
+    """(upcoming active sessions, soonest first; everything else, newest first)."""
+    upcoming = upcoming_bookings(db, client_id, now)
     others = db.scalars(
         _with_details(select(Booking)).where(
             Booking.client_id == client_id,
             or_(Booking.status.not_in(ACTIVE_STATUSES), Booking.ends_at <= now),
         ).order_by(Booking.starts_at.desc()).limit(past_limit)
     )
-    return list(upcoming), list(others)
+    return upcoming, list(others)
 
 
 def client_booking(db: Session, client_id: int, booking_id: int) -> Booking | None:
