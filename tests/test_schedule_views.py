@@ -87,7 +87,7 @@ def week_fixture(db: Session) -> Week:
         sams=book(sam, "Sasha Other", NOW + timedelta(hours=5)),
         later=book(tara, "Nell Nextweek", datetime(2027, 3, 29, 9, tzinfo=UTC)),
         cancelled=book(tara, "Carl Cancelled", NOW + timedelta(days=1),
-                       status=BookingStatus.CANCELLED),
+                       caution=True, status=BookingStatus.CANCELLED),
     )
 
 
@@ -133,7 +133,9 @@ def test_a_therapist_sees_their_week_with_screening_status(
     assert acked.endswith("Caution: acknowledged")
     assert f'href="/intake/clients/{week.clear.client_id}"' in row_for(
         page, "Chris Clear")
-    assert "Cancelled" in row_for(page, "Carl Cancelled")
+    cancelled = row_for(page, "Carl Cancelled")
+    assert visible_text(cancelled).endswith("Cancelled Caution")  # nothing to do
+    assert "#screening-" not in cancelled
     assert "Sasha Other" not in page  # another therapist's client
     assert "Nell Nextweek" not in page  # next week
 

@@ -93,6 +93,7 @@ class ScreeningStatus(enum.StrEnum):
     CLEAR = "clear"
     CAUTION_PENDING = "caution_pending"
     CAUTION_ACKNOWLEDGED = "caution_acknowledged"
+    CAUTION = "caution"  # on a cancelled session: nothing to acknowledge
     OTHER = "other"  # an outcome a booking is not normally made on
     NONE = "none"  # no screening linked (booked before screening was kept)
 
@@ -102,6 +103,7 @@ class ScreeningStatus(enum.StrEnum):
             "clear": "Clear",
             "caution_pending": "Caution: awaiting acknowledgement",
             "caution_acknowledged": "Caution: acknowledged",
+            "caution": "Caution",
             "other": "See screening",
             "none": "No screening linked",
         }[self.value]
@@ -112,12 +114,15 @@ class ScreeningStatus(enum.StrEnum):
             "clear": "badge-clear",
             "caution_pending": "badge-caution",
             "caution_acknowledged": "badge-acknowledged",
+            "caution": "badge-caution",
             "other": "badge-refer",
             "none": "badge-none",
         }[self.value]
 
 
-def screening_status(screening: Screening | None) -> ScreeningStatus:
+def screening_status(booking: Booking, screening: Screening | None) -> ScreeningStatus:
+    """What the session's screening asks of the therapist: a caution awaits
+    acknowledgement unless done, or the session was cancelled."""
     if screening is None:
         return ScreeningStatus.NONE
     if screening.outcome == "clear":
@@ -125,6 +130,8 @@ def screening_status(screening: Screening | None) -> ScreeningStatus:
     if screening.outcome == "caution":
         if screening.acknowledgement is not None:
             return ScreeningStatus.CAUTION_ACKNOWLEDGED
+        if booking.status is BookingStatus.CANCELLED:
+            return ScreeningStatus.CAUTION
         return ScreeningStatus.CAUTION_PENDING
     return ScreeningStatus.OTHER
 
@@ -188,7 +195,7 @@ def load_sessions(
     bookings = list(db.scalars(query).unique())
     screenings = _screenings(db, [b.screening_id for b in bookings])
     return [
-        ScheduleEntry(b, screening_status(screenings.get(b.screening_id or 0)),
+        ScheduleEntry(b, screening_status(b, screenings.get(b.screening_id or 0)),
                       span.zone)
         for b in bookings
     ]
