@@ -92,6 +92,15 @@ def test_closing_cancels_the_sessions_to_come_and_ends_the_login(
     refused = client.post("/login", data={"email": world.client.email,
                                           "password": PASSWORD})
     assert refused.status_code == 200
+    assert ("Your account is closed. To open it again, please call the clinic on "
+            "020 7946 0000.") in text(refused)
+    # A reset asked for now explains by email instead of sending a link.
+    client.post("/password/forgot", data={"email": world.client.email})
+    reset_mail = smtp_sink.to(world.client.email)[-1]
+    assert reset_mail["Subject"] == "About resetting your clinic password"
+    assert "/password/reset/" not in reset_mail.get_content()
+    assert "Your account is closed, so it has no password to reset" in (
+        reset_mail.get_content())
 
 
 def test_a_wrong_password_closes_nothing(

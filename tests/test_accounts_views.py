@@ -270,4 +270,32 @@ def test_deactivated_user_is_logged_out(
     db.commit()
     assert client.get("/me").status_code == 302
     page = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert "do not match an account" in page.get_data(as_text=True)
+    assert page.status_code == 200  # not logged in
+    assert ("Your account is closed. To open it again, please call the clinic on "
+            "020 7946 0000.") in page.get_data(as_text=True)
+    assert client.get("/me").status_code == 302
+    wrong = client.post("/login", data={"email": user.email, "password": "nope-nope-1"})
+    assert "do not match an account" in wrong.get_data(as_text=True)
+
+
+def test_a_switched_off_therapist_is_told_to_ask_the_admin(
+    client: FlaskClient, make_user, db: Session, smtp_sink
+) -> None:
+    from clinic.accounts.services import set_active
+
+    therapist = make_user(Role.THERAPIST)
+    set_active(db.get(User, therapist.id), False)
+    db.commit()
+    page = client.post("/login", data={"email": therapist.email, "password": PASSWORD})
+    assert "Your account is switched off. Please ask the clinic&#39;s admin" in (
+        page.get_data(as_text=True))
+    attempt = db.scalar(
+        select(LoginAttempt).where(LoginAttempt.email == therapist.email))
+    assert attempt is not None and not attempt.succeeded
+
+    client.post("/password/forgot", data={"email": therapist.email})
+    (mail,) = smtp_sink.to(therapist.email)
+    assert mail["Subject"] == "About resetting your clinic password"
+    assert "Your account is switched off, so it has no password to reset" in (
+        mail.get_content())
+    assert db.scalar(select(func.count()).select_from(PasswordResetToken)) == 0

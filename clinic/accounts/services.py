@@ -40,6 +40,23 @@ class InvalidCredentials(AccountError):
     pass
 
 
+class AccountInactive(AccountError):
+    """The password was right but the account is closed (a client's) or
+    switched off (staff): saying so tells nothing to someone without the
+    password, and tells the owner what to do instead of "wrong password"."""
+
+    def __init__(self, user: User) -> None:
+        super().__init__("This account is closed.")
+        self.client = user.is_client
+
+    def advice(self, clinic_phone: str) -> str:
+        if self.client:
+            return ("Your account is closed. To open it again, please call the "
+                    f"clinic on {clinic_phone}.")
+        return ("Your account is switched off. Please ask the clinic's admin "
+                "to switch it on again.")
+
+
 class InvalidResetToken(AccountError):
     pass
 
@@ -114,7 +131,9 @@ def authenticate(
 
     Unknown email and wrong password give the same answer and take the same
     time. :raise LoginThrottled: too many recent failures for the account or
-    the address. :raise InvalidCredentials: anything else that is not a match.
+    the address. :raise AccountInactive: the right password for a closed or
+    switched-off account. :raise InvalidCredentials: anything else that is
+    not a match.
     """
     email = normalise_email(email)
     now = utcnow()
@@ -124,15 +143,18 @@ def authenticate(
             "or reset your password."
         )
     user = find_user_by_email(db, email)
-    ok = user is not None and user.active
     if user is None:
         burn_time(password, policy.hash_profile)
-    elif not verify_password(user.password_hash, password, policy.hash_profile):
-        ok = False
-    db.add(LoginAttempt(email=email, ip=ip, succeeded=ok, at=now))
+        matched = False
+    else:
+        matched = verify_password(user.password_hash, password, policy.hash_profile)
+    db.add(LoginAttempt(email=email, ip=ip, succeeded=matched and user.active,
+                        at=now))
     db.flush()
-    if not ok or user is None:
+    if user is None or not matched:
         raise InvalidCredentials(_BAD_LOGIN)
+    if not user.active:
+        raise AccountInactive(user)
     if needs_rehash(user.password_hash, policy.hash_profile):
         user.password_hash = hash_password(password, policy.hash_profile)
     user.last_login_at = now

@@ -121,6 +121,9 @@ def login() -> Response | str:
             user = services.authenticate(
                 db, form.email.data, form.password.data, client_ip(), login_policy()
             )
+        except services.AccountInactive as exc:
+            commit(db)  # keep the record of the attempt
+            form.form_errors.append(exc.advice(settings().clinic_phone))
         except services.AccountError as exc:
             commit(db)  # keep the record of the failed attempt
             form.form_errors.append(str(exc))
@@ -158,6 +161,8 @@ def forgot_password() -> Response | str:
                 db, user, current_app.config["PASSWORD_RESET_MAX_AGE"]
             )
             _queue_reset_mail(user, token)
+        elif user is not None:
+            _queue_inactive_mail(user)
         commit(db)
         # The same answer whether or not the address has an account.
         flash(
@@ -176,6 +181,17 @@ def _queue_reset_mail(user: User, token: str) -> None:
     queue_mail(
         get_session(), to=user.email, subject="Reset your clinic password", body=body
     )
+
+
+def _queue_inactive_mail(user: User) -> None:
+    """A closed or switched-off account has no password to reset: its owner
+    learns why, and whom to ask, by email (the page says the same to all)."""
+    clinic = settings()
+    body = render_mail("accounts/email/reset_inactive.txt", user=user,
+                       clinic_name=clinic.clinic_name,
+                       clinic_phone=clinic.clinic_phone)
+    queue_mail(get_session(), to=user.email,
+               subject="About resetting your clinic password", body=body)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])

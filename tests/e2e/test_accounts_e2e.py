@@ -320,3 +320,9 @@ def test_a_client_closes_their_account_on_a_phone(
     assert path(page) == "/login"
     (mail,) = smtp_sink.to("lee@example.com")
     assert mail["Subject"] == "Your account is closed"
+    page.get_by_label("Email").fill("lee@example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    follow(page.get_by_role("button", name="Log in"))
+    expect(page.get_by_role("alert")).to_have_text(
+        "Your account is closed. To open it again, please call the clinic on "
+        "020 7946 0000.")
