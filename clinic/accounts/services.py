@@ -228,6 +228,14 @@ def set_active(user: User, active: bool) -> None:
         end_all_sessions(user)
 
 
+def lock_account(db: Session, user: User) -> None:
+    """Lock the user's row (PostgreSQL) and re-read it: whatever holds it
+    (a booking for them holds it until it commits) finishes first, and we
+    see the result."""
+    db.execute(select(User.id).where(User.id == user.id).with_for_update())
+    db.refresh(user)
+
+
 def close_login(db: Session, user: User, now: datetime) -> None:
     """Stop ``user`` logging in: every session ends and open password links
     die, so reopening the account later revives none of them."""

@@ -55,6 +55,9 @@ def close_account(db: Session, client: User, *, settings: Settings, now: datetim
 
     :raise CannotClose: not a client's open account, or a session is too near.
     """
+    # First, so that a booking for them being made now is either among the
+    # sessions read below or sees the account closed (intake's booking gate).
+    accounts.lock_account(db, client)
     if client.role is not Role.CLIENT or not client.active:
         raise CannotClose("Only an open client account can be closed here.")
     upcoming = upcoming_bookings(db, client.id, now)

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from clinic.accounts.models import User
@@ -440,16 +440,26 @@ def _spread_since_last_intake(db: Session, client_id: int) -> bool:
     return spread_needs_intake(db, client_id)
 
 
+# The client's account was closed while this booking was under way.
+ACCOUNT_CLOSED = "This account is closed, so no session can be booked for it."
+
+
 def booking_gate(
-    db: Session, client_id: int, screening_id: int | None, now: datetime
+    db: Session, client_id: int, screening_id: int | None, now: datetime,
+    *, lock: bool = False,
 ) -> BookingGate:
     """Decide from the screening made for this booking (§3.2).
 
     Every screening comes from an intake whose client has a full intake (a
     re-screen is based on one), so the questionnaire is only looked for when
     there is no fresh screening: the usual booking reads two rows, not four.
+    ``lock`` (a booking being made): see ``_latest_screening_and_use``.
     """
-    screening = _fresh_screening(db, client_id, screening_id, now)
+    row = db.execute(_latest_screening_and_use(lock),
+                     {"client_id": client_id}).first()
+    if row is not None and not row.active:
+        return BookingGate(False, ACCOUNT_CLOSED, None)
+    screening = _fresh_screening(row, screening_id, now)
     if screening is None and not has_full_intake(db, client_id):
         return BookingGate(False, "Please complete the health questionnaire first.",
                            None, needs_rescreen=True)
@@ -470,23 +480,21 @@ def require_booking_gate(
     db: Session, client_id: int, screening_id: int | None, now: datetime
 ) -> BookingGate:
     """:raise BookingNotAllowed: with the reason, when the gate is closed."""
-    gate = booking_gate(db, client_id, screening_id, now)
+    gate = booking_gate(db, client_id, screening_id, now, lock=True)
     if not gate.allowed:
         raise BookingNotAllowed(gate.reason)
     return gate
 
 
 def _fresh_screening(
-    db: Session, client_id: int, screening_id: int | None, now: datetime
+    row: Row[tuple[Screening, bool, bool]] | None, screening_id: int | None,
+    now: datetime,
 ) -> Screening | None:
-    """The client's latest screening, if it is the one named, recent and not
-    yet used by a booking: one query, the use read alongside."""
-    if screening_id is None:
+    """The client's latest screening (``row``), if it is the one named,
+    recent and not yet used by a booking."""
+    if row is None or screening_id is None:
         return None
-    row = db.execute(_latest_screening_and_use(), {"client_id": client_id}).first()
-    if row is None:
-        return None
-    latest, already_used = row
+    latest, already_used, _ = row
     if latest.id != screening_id or already_used:
         return None
     if now - latest.created_at > RESCREEN_VALID_FOR:
@@ -495,8 +503,19 @@ def _fresh_screening(
 
 
 @cache
-def _latest_screening_and_use() -> Select[tuple[Screening, bool]]:
+def _latest_screening_and_use(lock: bool) -> Select[tuple[Screening, bool, bool]]:
+    """The client's latest screening, whether a booking used it, and whether
+    the account is open: one query.
+
+    ``lock``: the client's row is held FOR SHARE (PostgreSQL) until the
+    booking commits. Closing an account locks the row FOR UPDATE before it
+    reads the sessions to cancel, so the two take turns: a closing that comes
+    second sees the new booking and cancels it; a booking that comes second
+    reads the account as closed. (SQLite's write lock already orders them.)
+    """
     from clinic.booking.models import Booking  # booking depends on intake, not back
 
     used = select(Booking.id).where(Booking.screening_id == Screening.id).exists()
-    return _LATEST_SCREENING.add_columns(used)
+    query = (_LATEST_SCREENING.add_columns(used, User.active)
+             .join(User, User.id == Screening.client_id))
+    return query.with_for_update(read=True, of=User) if lock else query
