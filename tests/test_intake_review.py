@@ -436,24 +436,16 @@ def test_latest_screening_wins_even_within_one_instant(
     assert db.scalar(select(Screening.id).order_by(Screening.id.desc())) == last.id
 
 
-def test_home_page_partials_summarise_the_queue_and_the_clients_status(
+def test_the_home_page_partial_summarises_the_queue(
     app: Flask, db: Session, clinic_clients: dict[str, User]
 ) -> None:
     from flask import render_template
 
     assert queries.review_counts(db) == {"urgent": 1, "clearance": 1,
                                          "acknowledge": 1}
-    rhea = clinic_clients["Rhea Refer"]
-    latest = services.latest_screening(db, rhea.id)
     with app.test_request_context():
-        staff = text_of(render_template("intake/_home_therapist.html",
-                                        intake_counts=queries.review_counts(db)))
-        mine = render_template("intake/_home_client.html", intake_latest=latest)
-        new = text_of(render_template("intake/_home_client.html",
-                                      intake_latest=None))
-    assert staff == ("Screening review 1 urgent alert 1 awaiting clearance 1 to "
-                     "acknowledge Open the review queue")
-    assert latest is not None
-    assert (f'<a href="/intake/screenings/{latest.id}">please see a clinician '
-            "before booking</a>") in mine
-    assert "Before your first booking, please answer a few health questions." in new
+        staff = render_template("intake/_home_therapist.html",
+                                intake_counts=queries.review_counts(db))
+    assert text_of(staff) == ("Screening review 1 urgent alert 1 awaiting clearance "
+                              "1 to acknowledge Open the review queue")
+    assert '<strong class="text-danger">1 urgent alert</strong>' in staff

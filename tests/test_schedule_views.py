@@ -330,3 +330,23 @@ def test_an_inactive_therapists_feed_stops(
     db.add(week.tara)
     db.commit()
     assert client.get(f"/schedule/feed/{'t' * 43}.ics").status_code == 404
+
+
+# ---------------------------------------------------------------- home page
+
+
+def test_the_therapist_home_shows_today_then_the_next_session_and_the_queue(
+    client: FlaskClient, week: Week, login: Callable[[User], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    login(week.tara.user)
+    today = visible_text(client.get("/therapist").get_data(as_text=True))
+    assert "Chris Clear" in today and "Your next session" not in today
+
+    # Friday: nothing booked; Sunday's session is next (in summer time).
+    monkeypatch.setattr(clock, "now", lambda: NOW + timedelta(days=2))
+    page = client.get("/therapist").get_data(as_text=True)
+    assert ('Your next session: <a href="/schedule/me/day?date=2027-03-28">Sun 28 Mar '
+            "2027, 13:00 BST</a>, Avery Acked (Sciatica relief).") in page
+    assert ("Screening review 0 urgent alerts 0 awaiting clearance 2 to acknowledge "
+            "Open the review queue") in visible_text(page)

@@ -254,6 +254,22 @@ def today_for(
     return load_sessions(db, span, therapist_id=therapist_id)
 
 
+def next_after_today(
+    db: Session, therapist_id: int, *, now: datetime, zone: ZoneInfo
+) -> Booking | None:
+    """The therapist's first session after today (their home page shows it
+    when today has none)."""
+    tomorrow = day_of(local_today(now, zone), zone).end
+    return db.scalar(
+        select(Booking)
+        .options(joinedload(Booking.client), joinedload(Booking.service))
+        .where(Booking.therapist_id == therapist_id,
+               Booking.status.in_(ACTIVE_STATUSES), Booking.starts_at >= tomorrow)
+        .order_by(Booking.starts_at, Booking.id)
+        .limit(1)
+    )
+
+
 def count_by_status(sessions: Iterable[ScheduleEntry]) -> dict[BookingStatus, int]:
     counts = {status: 0 for status in BookingStatus}
     for session in sessions:

@@ -16,6 +16,7 @@ from clinic.booking import schedule, schedule_views
 from clinic.booking.models import ACTIVE_STATUSES, Booking, Therapist
 from clinic.db import get_session
 from clinic.intake import services as intake
+from clinic.intake.queries import review_counts
 from clinic.intake.vocabulary import technique_name
 from clinic.notes.history import notes_to_write
 from clinic.web import settings
@@ -56,10 +57,14 @@ def therapist() -> str:
     db = get_session()
     now = clock.now()
     zone = settings().zone
+    today = schedule.today_for(db, current_user.id, now=now, zone=zone)
     return render_template(
         "home/therapist.html",
-        today_sessions=schedule.today_for(db, current_user.id, now=now, zone=zone),
+        today_sessions=today,
+        next_session=None if today else schedule.next_after_today(
+            db, current_user.id, now=now, zone=zone),
         notes_to_write=notes_to_write(db, current_user.id, now, zone),
+        intake_counts=review_counts(db),
         now=now,
         client_url=schedule_views.client_url,
         technique_name=technique_name,
