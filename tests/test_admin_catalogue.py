@@ -149,14 +149,16 @@ def test_admin_edits_a_service(client: FlaskClient, db: Session) -> None:
     assert [e.action for e in audit_rows(db, "service")] == ["update"]
 
 
+@pytest.mark.parametrize("name", ["back massage", "Back massage"])
 def test_renaming_a_service_to_another_services_name_is_refused(
-    client: FlaskClient, db: Session
+    client: FlaskClient, db: Session, name: str
 ) -> None:
     make_service(db, name="Back massage")
     other = make_service(db, name="Hip massage")
     response = client.post(f"/admin/services/{other.id}",
-                           data={**SERVICE, "name": "back massage"})
-    assert "There is already a service called back massage." in page(response)
+                           data={**SERVICE, "name": name})
+    assert response.status_code == 200
+    assert f"There is already a service called {name}." in page(response)
     assert [s.name for s in _services(db)] == ["Back massage", "Hip massage"]
 
 
@@ -230,6 +232,18 @@ def test_bad_room_names_are_explained(
     assert response.status_code == 200
     assert message in page(response)
     assert db.scalar(select(func.count()).select_from(Room)) == 1
+
+
+@pytest.mark.parametrize("name", ["room 1", "Room 1"])
+def test_renaming_a_room_to_another_rooms_name_is_refused(
+    client: FlaskClient, db: Session, name: str
+) -> None:
+    make_room(db, name="Room 1")
+    other = make_room(db, name="Room 2")
+    response = client.post(f"/admin/rooms/{other.id}", data={"name": name})
+    assert response.status_code == 200
+    assert f"There is already a room called {name}." in page(response)
+    assert _rooms(db) == [("Room 1", True), ("Room 2", True)]
 
 
 def test_unknown_rooms_are_not_found(client: FlaskClient) -> None:

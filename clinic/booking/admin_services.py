@@ -81,8 +81,9 @@ def _save_named(db: Session, model: type[M], row: M, label: str) -> M:
     """Flush ``row`` unless another row of ``model`` has the same name
     (ignoring case); the unique constraint catches a concurrent insert."""
     taken = AdminError(f"There is already a {label} called {row.name}.", "name")
-    clash = db.scalar(select(model.id).where(
-        func.lower(model.name) == row.name.lower(), model.id != (row.id or 0)))
+    with db.no_autoflush:  # a renamed row's new name must wait for the check
+        clash = db.scalar(select(model.id).where(
+            func.lower(model.name) == row.name.lower(), model.id != (row.id or 0)))
     if clash is not None:
         raise taken
     db.add(row)
