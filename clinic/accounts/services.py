@@ -46,7 +46,7 @@ class AccountInactive(AccountError):
     password, and tells the owner what to do instead of "wrong password"."""
 
     def __init__(self, user: User) -> None:
-        super().__init__("This account is closed.")
+        super().__init__("This account is not open.")
         self.client = user.is_client
 
     def advice(self, clinic_phone: str) -> str:
