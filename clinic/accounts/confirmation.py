@@ -1,5 +1,6 @@
-"""The emails that confirm an address (a client's at registration, anyone's
-new one when they change it), and how often they may be sent."""
+"""Emails about an account: the ones that confirm an address (a client's at
+registration, anyone's new one when they change it) and how often they may
+be sent, and notices that name the clinic and its phone number."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import timedelta
 
 from flask import current_app, url_for
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from clinic import clock
 from clinic.accounts import services
@@ -14,6 +16,7 @@ from clinic.accounts.models import User
 from clinic.db import get_read_session, get_session, utcnow
 from clinic.mail.models import OutboxMessage
 from clinic.mail.services import queue_mail, render_mail
+from clinic.settings.services import Settings
 from clinic.web import settings
 
 SUBJECT = "Please confirm your email address"
@@ -51,13 +54,22 @@ def queue_email_change_mails(user: User, new_email: str) -> None:
         password_url=url_for("accounts.change_password", _external=True)))
 
 
+def queue_account_notice(db: Session, clinic: Settings, user: User, template: str,
+                         subject: str, *, to: str | None = None,
+                         **context: object) -> None:
+    """Queue a notice about ``user``'s account (to their address unless
+    ``to``): ``accounts/email/<template>`` gets the user and the clinic's
+    name and phone, for whoever must call. The caller commits."""
+    queue_mail(db, to=to or user.email, subject=subject, body=render_mail(
+        f"accounts/email/{template}", user=user, clinic_name=clinic.clinic_name,
+        clinic_phone=clinic.clinic_phone, **context))
+
+
 def queue_changed_by_clinic_notice(user: User, old_email: str) -> None:
     """Tell the old inbox that staff moved the account to a new address."""
-    clinic = settings()
-    queue_mail(get_session(), to=old_email, subject=CHANGED_BY_CLINIC_SUBJECT,
-               body=render_mail("accounts/email/email_changed_by_clinic.txt",
-                                user=user, clinic_name=clinic.clinic_name,
-                                clinic_phone=clinic.clinic_phone))
+    queue_account_notice(get_session(), settings(), user,
+                         "email_changed_by_clinic.txt", CHANGED_BY_CLINIC_SUBJECT,
+                         to=old_email)
 
 
 def queue_moved_by_staff_mails(user: User, old_email: str) -> None:

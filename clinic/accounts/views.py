@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 from wtforms import Field
 
 from clinic.accounts import services
-from clinic.accounts.confirmation import queue_confirmation_mail
+from clinic.accounts.confirmation import queue_account_notice, queue_confirmation_mail
 from clinic.accounts.forms import (
     ChangePasswordForm,
     EmptyForm,
@@ -186,12 +186,8 @@ def _queue_reset_mail(user: User, token: str) -> None:
 def _queue_inactive_mail(user: User) -> None:
     """A closed or switched-off account has no password to reset: its owner
     learns why, and whom to ask, by email (the page says the same to all)."""
-    clinic = settings()
-    body = render_mail("accounts/email/reset_inactive.txt", user=user,
-                       clinic_name=clinic.clinic_name,
-                       clinic_phone=clinic.clinic_phone)
-    queue_mail(get_session(), to=user.email,
-               subject="About resetting your clinic password", body=body)
+    queue_account_notice(get_session(), settings(), user, "reset_inactive.txt",
+                         "About resetting your clinic password")
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])

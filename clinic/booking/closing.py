@@ -20,6 +20,7 @@ from flask import url_for
 from sqlalchemy.orm import Session
 
 from clinic.accounts import services as accounts
+from clinic.accounts.confirmation import queue_account_notice
 from clinic.accounts.models import Role, User
 from clinic.audit.services import Actor, record
 from clinic.booking import slots
@@ -27,7 +28,6 @@ from clinic.booking.errors import cutoff_text
 from clinic.booking.models import Booking
 from clinic.booking.queries import upcoming_bookings
 from clinic.booking.services import cancel_booking
-from clinic.mail.services import queue_mail, render_mail
 from clinic.settings.services import Settings
 from clinic.templating import format_local
 
@@ -74,8 +74,8 @@ def close_account(db: Session, client: User, *, settings: Settings, now: datetim
     accounts.close_login(db, client, now)
     record(db, Actor(client, ip), "close_account", "account", client.id,
            subject_user_id=client.id, detail=_cancelled_text(len(upcoming)))
-    _tell(db, client, settings, "accounts/email/account_closed.txt", CLOSED_SUBJECT,
-          cancelled=upcoming)
+    queue_account_notice(db, settings, client, "account_closed.txt", CLOSED_SUBJECT,
+                         cancelled=upcoming)
     return upcoming
 
 
@@ -91,17 +91,12 @@ def reopen_account(db: Session, client: User, *, by: User, settings: Settings,
     accounts.set_active(client, True)
     record(db, Actor(by, ip), "reopen_account", "account", client.id,
            subject_user_id=client.id)
-    _tell(db, client, settings, "accounts/email/account_reopened.txt",
-          REOPENED_SUBJECT, login_url=url_for("accounts.login", _external=True),
-          reset_url=url_for("accounts.forgot_password", _external=True))
+    queue_account_notice(
+        db, settings, client, "account_reopened.txt", REOPENED_SUBJECT,
+        login_url=url_for("accounts.login", _external=True),
+        reset_url=url_for("accounts.forgot_password", _external=True))
 
 
 def _cancelled_text(count: int) -> str:
     return f"{count} session{'' if count == 1 else 's'} cancelled"
 
-
-def _tell(db: Session, client: User, settings: Settings, template: str,
-          subject: str, **context: object) -> None:
-    queue_mail(db, to=client.email, subject=subject, body=render_mail(
-        template, user=client, clinic_name=settings.clinic_name,
-        clinic_phone=settings.clinic_phone, **context))

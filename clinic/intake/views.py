@@ -97,11 +97,11 @@ def questionnaire() -> Response | str:
         age_years=age
     )
     if form.validate_on_submit():
-        result = services.submit_intake(db, current_user, form.answers(),
-                                        by=signed_in(), settings=settings(),
-                                        now=clock.now())
+        me = signed_in()
+        result = services.submit_intake(db, me, form.answers(), by=me,
+                                        settings=settings(), now=clock.now())
         record(db, actor(), "create", "intake", result.intake_id,
-               subject_user_id=current_user.id)
+               subject_user_id=me.id)
         commit(db)
         return _after_screening(result, target)
     previous = services.latest_full_intake(db, current_user.id)
