@@ -26,7 +26,14 @@ from clinic.accounts.services import (
     set_active,
 )
 from clinic.audit.services import Actor, record
-from clinic.booking.models import Room, Service, Therapist, TherapistTechnique
+from clinic.booking.models import (
+    BUFFER_MINUTES,
+    DURATION_MINUTES,
+    Room,
+    Service,
+    Therapist,
+    TherapistTechnique,
+)
 from clinic.intake.vocabulary import TECHNIQUE_KEYS
 from clinic.settings.models import ClinicSettings
 from clinic.settings.services import save_settings
@@ -69,10 +76,13 @@ class ServiceValues:
 
 def _check_service(values: ServiceValues) -> None:
     # The form says the same at each field; this guards the DB constraints.
-    if not 5 <= values.duration_minutes <= 480:
-        raise AdminError("A session lasts 5 to 480 minutes.", "duration_minutes")
-    if not 0 <= values.buffer_minutes <= 120:
-        raise AdminError("The buffer is 0 to 120 minutes.", "buffer_minutes")
+    shortest, longest = DURATION_MINUTES
+    if not shortest <= values.duration_minutes <= longest:
+        raise AdminError(f"A session lasts {shortest} to {longest} minutes.",
+                         "duration_minutes")
+    least, most = BUFFER_MINUTES
+    if not least <= values.buffer_minutes <= most:
+        raise AdminError(f"The buffer is {least} to {most} minutes.", "buffer_minutes")
     if not 0 <= values.price_pence <= MAX_PRICE_PENCE:
         raise AdminError("The price is £0.00 to £10,000.00.", "price")
 

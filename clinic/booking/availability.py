@@ -15,15 +15,19 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    Connection,
+    ColumnElement,
+    CompoundSelect,
     Integer,
     Select,
+    Time,
     bindparam,
-    literal,
+    cast,
+    literal_column,
+    null,
     or_,
     select,
     union_all,
@@ -42,6 +46,7 @@ from clinic.booking.errors import (
 )
 from clinic.booking.models import (
     ACTIVE_STATUSES,
+    LONGEST_HOLD,
     Booking,
     Closure,
     Room,
@@ -52,6 +57,7 @@ from clinic.booking.models import (
     WorkingHours,
     therapist_service,
 )
+from clinic.db import UTCDateTime
 
 # Bookings and absences are loaded this far beyond the days asked for, so a
 # session that started the evening before, or a buffer running past midnight,
@@ -113,105 +119,116 @@ def load_calendar(
     """Hours, rooms, active bookings and absences touching ``span``.
 
     Only the bookings that can block someone are read: the therapists', the
-    client's (``client_id``), and any in a room when the clinic has rooms.
-    These reads return plain columns, so they go straight to the session's
-    connection (the same transaction): the ORM's per-statement work, here
-    half the cost of each read on SQLite, would buy nothing.
+    client's (``client_id``), and any in a room. Everything comes back in one
+    round trip (``_CALENDAR``), straight from the session's connection (the
+    same transaction): the ORM's per-statement work would buy nothing, and on
+    PostgreSQL each statement saved is a round trip saved.
     """
     ids = list(therapist_ids)
     db.flush()  # what the session's autoflush would have done
-    conn = db.connection()
-    room_ids = list(conn.scalars(_ACTIVE_ROOMS))
+    rows = db.connection().execute(_CALENDAR, {
+        "ids": ids, "client_id": client_id, "span_start": span.start,
+        "span_end": span.end, "earliest_start": span.start - LONGEST_HOLD,
+        "exclude_id": exclude_booking_id or 0,
+    })
+    hours: dict[int, list[slots.WeeklyHours]] = {i: [] for i in ids}
     held: Intervals = {}
     by_client: Intervals = {}
-    room_busy = {room: [] for room in room_ids} if room_ids else None
-    rows = conn.execute(
-        _bookings_query(client_id is not None, bool(room_ids)),
-        {"ids": ids, "client_id": client_id, "span_start": span.start,
-         "span_end": span.end, "exclude_id": exclude_booking_id or 0},
-    )
-    for therapist, room, client, starts, ends, blocks in rows:
-        busy = slots.Interval(starts, blocks)
-        held.setdefault(therapist, []).append(busy)
-        if client == client_id:
-            by_client.setdefault(client, []).append(slots.Interval(starts, ends))
-        if room_busy is not None and room in room_busy:
-            room_busy[room].append(busy)
-    time_off, closures = _absences(conn, ids, span)
-    return Calendar(_hours(conn, ids), held, by_client, time_off, closures, room_busy)
-
-
-# The statements below are built once (per shape) with bound parameters:
-# building and hashing a statement costs more than running it on SQLite,
-# and both the free-times page and every booking run them.
-
-_ACTIVE_ROOMS = select(Room.id).where(Room.active.is_(True)).order_by(Room.id)
-
-_HOURS = select(
-    WorkingHours.therapist_id, WorkingHours.weekday, WorkingHours.start,
-    WorkingHours.end,
-).where(WorkingHours.therapist_id.in_(bindparam("ids", expanding=True)))
-
-# Time off (by therapist) and clinic closures in one query: a closure is an
-# absence of no one therapist (therapist id NULL).
-_ABSENCES = union_all(
-    select(TimeOff.therapist_id, TimeOff.starts_at, TimeOff.ends_at).where(
-        TimeOff.therapist_id.in_(bindparam("ids", expanding=True)),
-        TimeOff.starts_at < bindparam("span_end"),
-        TimeOff.ends_at > bindparam("span_start"),
-    ),
-    select(literal(None, Integer), Closure.starts_at, Closure.ends_at).where(
-        Closure.starts_at < bindparam("span_end"),
-        Closure.ends_at > bindparam("span_start"),
-    ),
-)
-
-
-@cache
-def _bookings_query(
-    with_client: bool, with_rooms: bool
-) -> Select[tuple[int, int | None, int, datetime, datetime, datetime]]:
-    """Active bookings touching the span: the therapists', the client's, and
-    any in a room."""
-    whose = [Booking.therapist_id.in_(bindparam("ids", expanding=True))]
-    if with_client:
-        whose.append(Booking.client_id == bindparam("client_id"))
-    if with_rooms:
-        whose.append(Booking.room_id.is_not(None))
-    return select(
-        Booking.therapist_id, Booking.room_id, Booking.client_id,
-        Booking.starts_at, Booking.ends_at, Booking.blocks_until,
-    ).where(
-        or_(*whose),
-        Booking.status.in_(ACTIVE_STATUSES),
-        Booking.starts_at < bindparam("span_end"),
-        Booking.blocks_until > bindparam("span_start"),
-        Booking.id != bindparam("exclude_id"),
-    )
-
-
-def _hours(conn: Connection, ids: list[int]) -> dict[int, list[slots.WeeklyHours]]:
-    hours: dict[int, list[slots.WeeklyHours]] = {i: [] for i in ids}
-    for therapist, weekday, start, end in conn.execute(_HOURS, {"ids": ids}):
-        hours[therapist].append(slots.WeeklyHours(weekday, start, end))
-    return hours
-
-
-def _absences(
-    conn: Connection, ids: list[int], span: slots.Interval
-) -> tuple[Intervals, list[slots.Interval]]:
-    """Time off by therapist, and clinic closures."""
-    away: Intervals = {}
+    time_off: Intervals = {}
     closures: list[slots.Interval] = []
-    rows = conn.execute(_ABSENCES, {"ids": ids, "span_start": span.start,
-                                  "span_end": span.end})
-    for therapist, starts, ends in rows:
-        interval = slots.Interval(starts, ends)
-        if therapist is None:
-            closures.append(interval)
+    room_ids: list[int] = []
+    room_bookings: list[tuple[int, slots.Interval]] = []
+    for kind, who, room, client, starts, ends, blocks, weekday, opens, closes in rows:
+        if kind == _BOOKING:
+            busy = slots.Interval(starts, blocks)
+            held.setdefault(who, []).append(busy)
+            if client == client_id:
+                by_client.setdefault(client, []).append(slots.Interval(starts, ends))
+            if room is not None:
+                room_bookings.append((room, busy))
+        elif kind == _HOURS:
+            hours[who].append(slots.WeeklyHours(weekday, opens, closes))
+        elif kind == _AWAY:
+            time_off.setdefault(who, []).append(slots.Interval(starts, ends))
+        elif kind == _CLOSED:
+            closures.append(slots.Interval(starts, ends))
         else:
-            away.setdefault(therapist, []).append(interval)
-    return away, closures
+            room_ids.append(who)
+    return Calendar(hours, held, by_client, time_off, closures,
+                    _room_busy(sorted(room_ids), room_bookings))
+
+
+def _room_busy(room_ids: list[int], bookings: list[tuple[int, slots.Interval]]
+               ) -> Intervals | None:
+    """Each active room's bookings, in room id order; None without rooms."""
+    if not room_ids:
+        return None
+    busy: Intervals = {room: [] for room in room_ids}
+    for room, interval in bookings:
+        if room in busy:  # a booking in a room since deactivated blocks nothing
+            busy[room].append(interval)
+    return busy
+
+
+# The calendar's one statement, built once with bound parameters (building and
+# hashing a statement costs more than running it on SQLite). Each row is tagged
+# with its kind and fills the columns that kind has; the first SELECT types
+# every column (PostgreSQL resolves a union's column types from the left, and
+# the result is processed with the first SELECT's types).
+_BOOKING, _ROOM, _HOURS, _AWAY, _CLOSED = range(5)
+
+
+def _kind(kind: int) -> ColumnElement[int]:
+    return literal_column(str(kind), Integer)
+
+
+def _none(type_: Any) -> ColumnElement[Any]:
+    # Typed, for PostgreSQL's union and for the result's type processing.
+    return cast(null(), type_)
+
+
+def _calendar_query() -> CompoundSelect:
+    ids = bindparam("ids", expanding=True)
+    span_start, span_end = bindparam("span_start"), bindparam("span_end")
+    no_time = (_none(UTCDateTime()),) * 3
+    no_hours = (_none(Integer()), _none(Time()), _none(Time()))
+    return union_all(
+        select(
+            _kind(_BOOKING), Booking.therapist_id, Booking.room_id,
+            Booking.client_id, Booking.starts_at, Booking.ends_at,
+            Booking.blocks_until, *no_hours,
+        ).where(
+            or_(Booking.therapist_id.in_(ids),
+                Booking.client_id == bindparam("client_id"),
+                Booking.room_id.is_not(None)),
+            Booking.status.in_(ACTIVE_STATUSES),
+            Booking.starts_at < span_end,
+            Booking.starts_at > bindparam("earliest_start"),  # an index range
+            Booking.blocks_until > span_start,
+            Booking.id != bindparam("exclude_id"),
+        ),
+        select(_kind(_ROOM), Room.id, null(), null(), *no_time, *no_hours).where(
+            Room.active.is_(True)),
+        select(
+            _kind(_HOURS), WorkingHours.therapist_id, null(), null(), *no_time,
+            WorkingHours.weekday, WorkingHours.start, WorkingHours.end,
+        ).where(WorkingHours.therapist_id.in_(ids)),
+        select(
+            _kind(_AWAY), TimeOff.therapist_id, null(), null(), TimeOff.starts_at,
+            TimeOff.ends_at, null(), *no_hours,
+        ).where(
+            TimeOff.therapist_id.in_(ids),
+            TimeOff.starts_at < span_end,
+            TimeOff.ends_at > span_start,
+        ),
+        select(
+            _kind(_CLOSED), null(), null(), null(), Closure.starts_at,
+            Closure.ends_at, null(), *no_hours,
+        ).where(Closure.starts_at < span_end, Closure.ends_at > span_start),
+    )
+
+
+_CALENDAR = _calendar_query()
 
 
 # --- who can take it ---------------------------------------------------------------

@@ -10,7 +10,7 @@ lock before they check (``clinic.db``), so the check and insert cannot race.
 from __future__ import annotations
 
 import enum
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import (
     Boolean,
@@ -66,11 +66,21 @@ therapist_service = Table(
 )
 
 
+DURATION_MINUTES = (5, 480)
+BUFFER_MINUTES = (0, 120)
+# Every booking's times come from its service, so none holds its therapist
+# (session and buffer) longer than this: a booking overlapping a time started
+# at most this long before it, which bounds the overlap reads' index range.
+LONGEST_HOLD = timedelta(minutes=DURATION_MINUTES[1] + BUFFER_MINUTES[1])
+
+
 class Service(Base):
     __tablename__ = "service"
     __table_args__ = (
-        CheckConstraint("duration_minutes BETWEEN 5 AND 480", name="duration_range"),
-        CheckConstraint("buffer_minutes BETWEEN 0 AND 120", name="buffer_range"),
+        CheckConstraint("duration_minutes BETWEEN {} AND {}".format(*DURATION_MINUTES),
+                        name="duration_range"),
+        CheckConstraint("buffer_minutes BETWEEN {} AND {}".format(*BUFFER_MINUTES),
+                        name="buffer_range"),
         CheckConstraint("price_pence >= 0", name="price_not_negative"),
     )
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from clinic.accounts.models import Role, User
 from clinic.audit.services import Actor, record
@@ -208,13 +208,32 @@ def book_session(
         price_pence=service.price_pence,
         created_by_id=booked_by.id,
         created_at=now,
+        cancelled_at=None,
+        cancelled_by_id=None,
+        cancel_reason=None,
+        rescheduled_from_id=None,
         **_times(service, start),
     )
-    write_guarded(db, lambda: db.add(booking))
+    write_guarded(db, lambda: _insert(db, booking))
     record(db, _actor(booked_by, ip), "book", "booking", booking.id,
            subject_user_id=client.id)
     notifications.queue_confirmation(db, booking, settings=settings, client=client)
     return booking
+
+
+_INSERT = insert(Booking.__table__)
+_COLUMNS = tuple(column.key for column in Booking.__table__.columns
+                 if column.key != "id")
+
+
+def _insert(db: Session, booking: Booking) -> None:
+    """Write a new booking (every column set) with one plain INSERT and put
+    it in the session as if loaded: the unit of work's flush of one object
+    costs about three times the INSERT itself, on the busiest write."""
+    values = {key: getattr(booking, key) for key in _COLUMNS}
+    (booking.id,) = db.execute(_INSERT, values).inserted_primary_key
+    make_transient_to_detached(booking)
+    db.add(booking)
 
 
 def _times(service: Service, start: datetime) -> dict[str, datetime]:
