@@ -54,7 +54,7 @@ def statements(app: Flask) -> Iterator[list[str]]:
     event.remove(engine, "before_cursor_execute", record)
 
 
-def test_booking_a_session_costs_eight_statements(
+def test_booking_a_session_costs_seven_statements(
     app: Flask, client: FlaskClient, login: Callable[..., None], world: World,
     statements: list[str],
 ) -> None:
@@ -71,8 +71,9 @@ def test_booking_a_session_costs_eight_statements(
         # the request: the logged-in user with the clinic's settings
         "SELECT user",
         # the intake's gate: the latest screening with whether a booking
-        # already used it, then any spread noted since the last intake
-        "SELECT screening", "SELECT session_note",
+        # already used it, whether the account is open and the last two
+        # signed notes (for spreading symptoms), in one query
+        "SELECT screening",
         # booking: the therapists locked (with their users and the service),
         # then what blocks the session's own time in one round trip (its
         # bookings, rooms, working hours, time off and closures: one UNION)

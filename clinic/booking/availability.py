@@ -1,8 +1,8 @@
 """Who can take a session, what blocks time, and where a session fits.
 
-A ``Calendar`` holds everything that blocks time in a range, loaded with one
-query per kind of thing (working hours, rooms, bookings, absences), whatever
-the number of therapists, and grouped once by therapist, client and room.
+A ``Calendar`` holds everything that blocks time in a range (working hours,
+rooms, bookings, absences), loaded with one query whatever the number of
+therapists, and grouped once by therapist, client and room.
 The free-times page and the booking service's re-check read the same
 ``Calendar`` through ``slots``, so an offered time passes the check and a
 refused one is never offered. ``lock_therapists`` and ``place`` are the

@@ -112,16 +112,17 @@ def too_late_message(settings: Settings) -> str:
 def write_guarded(db: Session, change: Callable[[], object]) -> None:
     """Make ``change`` and flush it; a guard refusing the row is SlotTaken.
 
-    No SAVEPOINT (two round trips on PostgreSQL): the refused flush ends the
-    whole transaction, and every caller rolls back on a BookingError anyway
-    (views via ``clinic.web.rollback``) before using the session again.
-    Nothing written before the guard may be kept, and nothing is: the
-    changes before it in these use cases are all part of the same booking.
+    No SAVEPOINT (two round trips on PostgreSQL): a refused write ends the
+    whole transaction. A refused flush does that itself; a refused plain
+    INSERT would leave it open on SQLite, so it is rolled back here. Nothing
+    written before the guard may be kept, and nothing is: the changes before
+    it in these use cases are all part of the same booking.
     """
     try:
         change()
         db.flush()
     except DBAPIError as exc:
+        db.rollback()
         if _lost_race(exc):
             raise SlotTaken() from exc
         raise

@@ -1,9 +1,8 @@
 """Read-side booking queries: who can be booked, what is free, a client's
 bookings.
 
-Free times come from ``availability.load_calendar`` (one query per kind of
-thing, whatever the number of therapists) handed to the pure ``slots``
-module. The booking service re-checks with the same ``Calendar``, so an
+Free times come from ``availability.load_calendar`` (one query, whatever
+the number of therapists) handed to the pure ``slots`` module. The booking service re-checks with the same ``Calendar``, so an
 offered time passes the check and a refused one is never offered.
 """
 

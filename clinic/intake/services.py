@@ -434,10 +434,17 @@ SPREAD_REASON = (
 )
 
 
-def _spread_since_last_intake(db: Session, client_id: int) -> bool:
-    from clinic.notes.services import spread_needs_intake  # notes sit above intake
+def _spread_since_last_intake(db: Session, client_id: int,
+                              row: Row[Any] | None) -> bool:
+    """The spread rule, on the signed notes the gate's ``row`` carries (read
+    here when there is no row)."""
+    from clinic.notes.services import (  # notes sit above intake
+        SignedNotes,
+        spread_needs_intake,
+    )
 
-    return spread_needs_intake(db, client_id)
+    notes = None if row is None else SignedNotes(*row[_NOTES_FROM:])
+    return spread_needs_intake(db, client_id, notes)
 
 
 # The client's account was closed while this booking was under way.
@@ -463,7 +470,7 @@ def booking_gate(
     if screening is None and not has_full_intake(db, client_id):
         return BookingGate(False, "Please complete the health questionnaire first.",
                            None, needs_rescreen=True)
-    if _spread_since_last_intake(db, client_id):
+    if _spread_since_last_intake(db, client_id, row):
         return BookingGate(False, SPREAD_REASON, None, needs_questionnaire=True)
     if screening is None:
         return BookingGate(False, "Please answer the safety questions for this "
@@ -487,14 +494,13 @@ def require_booking_gate(
 
 
 def _fresh_screening(
-    row: Row[tuple[Screening, bool, bool]] | None, screening_id: int | None,
-    now: datetime,
+    row: Row[Any] | None, screening_id: int | None, now: datetime,
 ) -> Screening | None:
     """The client's latest screening (``row``), if it is the one named,
     recent and not yet used by a booking."""
     if row is None or screening_id is None:
         return None
-    latest, already_used, _ = row
+    latest, already_used = row[0], row[1]
     if latest.id != screening_id or already_used:
         return None
     if now - latest.created_at > RESCREEN_VALID_FOR:
@@ -502,10 +508,13 @@ def _fresh_screening(
     return latest
 
 
+_NOTES_FROM = 3  # where the signed notes' columns start in the gate's row
+
+
 @cache
-def _latest_screening_and_use(lock: bool) -> Select[tuple[Screening, bool, bool]]:
-    """The client's latest screening, whether a booking used it, and whether
-    the account is open: one query.
+def _latest_screening_and_use(lock: bool) -> Select[Any]:
+    """The client's latest screening, whether a booking used it, whether the
+    account is open, and the signed notes the spread rule reads: one query.
 
     ``lock``: the client's row is held FOR SHARE (PostgreSQL) until the
     booking commits. Closing an account locks the row FOR UPDATE before it
@@ -514,8 +523,10 @@ def _latest_screening_and_use(lock: bool) -> Select[tuple[Screening, bool, bool]
     reads the account as closed. (SQLite's write lock already orders them.)
     """
     from clinic.booking.models import Booking  # booking depends on intake, not back
+    from clinic.notes.services import signed_notes_columns  # notes sit above intake
 
     used = select(Booking.id).where(Booking.screening_id == Screening.id).exists()
-    query = (_LATEST_SCREENING.add_columns(used, User.active)
+    query = (_LATEST_SCREENING
+             .add_columns(used, User.active, *signed_notes_columns(Screening.client_id))
              .join(User, User.id == Screening.client_id))
     return query.with_for_update(read=True, of=User) if lock else query

@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnElement, ScalarSelect, bindparam, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -290,43 +291,66 @@ def add_addendum(
 # ---------------------------------------------------------------- booking gate
 
 
-# Built once: the booking gate runs it on every booking. Only the columns
-# the rule reads, on the session's connection (no ORM objects to build).
-_LAST_TWO_SIGNED = (
-    select(SessionNote.extent_trend, SessionNote.extent_level, SessionNote.signed_at)
-    .join(Booking, Booking.id == SessionNote.booking_id)
-    .where(SessionNote.client_id == bindparam("client_id"),
-           SessionNote.status == NoteStatus.SIGNED)
-    .order_by(Booking.starts_at.desc(), SessionNote.id.desc())
-    .limit(2)
-)
+class SignedNotes(NamedTuple):
+    """What the spread rule reads of a client's latest two signed notes."""
+
+    trend: str | None  # the latest's extent trend
+    level: int | None  # the latest's extent level
+    signed_at: datetime | None  # None: no signed note at all
+    previous_level: int | None  # the extent level of the one before
 
 
-def spread_needs_intake(db: Session, client_id: int) -> bool:
+def _signed_note(column: Any, client_id: ColumnElement[int], *, skip: int = 0
+                 ) -> ScalarSelect[Any]:
+    return (select(column).join(Booking, Booking.id == SessionNote.booking_id)
+            .where(SessionNote.client_id == client_id,
+                   SessionNote.status == NoteStatus.SIGNED)
+            .order_by(Booking.starts_at.desc(), SessionNote.id.desc())
+            .limit(1).offset(skip).scalar_subquery())
+
+
+def signed_notes_columns(client_id: ColumnElement[int]) -> list[ScalarSelect[Any]]:
+    """``SignedNotes`` for ``client_id`` as columns another query can carry:
+    the booking gate adds them to its own, so a booking reads them in the
+    same round trip."""
+    return [_signed_note(SessionNote.extent_trend, client_id),
+            _signed_note(SessionNote.extent_level, client_id),
+            _signed_note(SessionNote.signed_at, client_id),
+            _signed_note(SessionNote.extent_level, client_id, skip=1)]
+
+
+_SIGNED_NOTES = select(*signed_notes_columns(bindparam("client_id")))
+
+
+def signed_notes(db: Session, client_id: int) -> SignedNotes:
+    db.flush()  # what the session's autoflush would have done
+    row = db.connection().execute(_SIGNED_NOTES, {"client_id": client_id}).one()
+    return SignedNotes(*row)
+
+
+def spread_needs_intake(db: Session, client_id: int,
+                        notes: SignedNotes | None = None) -> bool:
     """Whether the latest signed note records symptoms spreading further down
     the leg and the client has completed no full intake since it was signed.
 
     Spreading: a higher extent level than the previous signed note's, or the
     extent trend ``moving_down`` (§7.2 peripheralising; R-WORSENING).
+    ``notes``: already read with another query (else read here).
     """
-    db.flush()  # what the session's autoflush would have done
-    notes = db.connection().execute(_LAST_TWO_SIGNED, {"client_id": client_id}).all()
-    if not notes:
+    notes = signed_notes(db, client_id) if notes is None else notes
+    if notes.signed_at is None:
         return False
-    latest = notes[0]
-    previous = notes[1] if len(notes) == 2 else None
-    spread = latest.extent_trend == "moving_down" or (
-        previous is not None
-        and latest.extent_level is not None
-        and previous.extent_level is not None
-        and latest.extent_level > previous.extent_level
+    spread = notes.trend == "moving_down" or (
+        notes.level is not None
+        and notes.previous_level is not None
+        and notes.level > notes.previous_level
     )
     if not spread:
         return False
     newer = db.scalar(
         select(Intake.id)
         .where(Intake.client_id == client_id, Intake.kind == IntakeKind.FULL,
-               Intake.created_at > latest.signed_at)
+               Intake.created_at > notes.signed_at)
         .limit(1)
     )
     return newer is None
