@@ -2,8 +2,9 @@
 bookings.
 
 Free times come from ``availability.load_calendar`` (one query, whatever
-the number of therapists) handed to the pure ``slots`` module. The booking service re-checks with the same ``Calendar``, so an
-offered time passes the check and a refused one is never offered.
+the number of therapists) handed to the pure ``slots`` module. The booking
+service re-checks with the same ``Calendar``, so an offered time passes the
+check and a refused one is never offered.
 """
 
 from __future__ import annotations
