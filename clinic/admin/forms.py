@@ -32,6 +32,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from clinic.accounts.models import EMAIL_MAX, NAME_MAX, PHONE_MAX
 from clinic.booking.admin_services import MAX_PRICE_PENCE
+from clinic.booking.models import BUFFER_MINUTES, DURATION_MINUTES
 from clinic.forms import ClinicForm, max_length, strip_filter
 from clinic.intake.vocabulary import TECHNIQUES
 
@@ -95,15 +96,17 @@ class ServiceForm(ClinicForm):
         "Description", filters=[strip_filter],
         validators=[Optional(), max_length(1000)],
         description="Shown to clients when they choose a service.")
-    duration_minutes = _integer("Duration", 5, 480, "minutes",
-                                description="Minutes, 5 to 480.")
+    duration_minutes = _integer(
+        "Duration", *DURATION_MINUTES, "minutes",
+        description="Minutes, {} to {}.".format(*DURATION_MINUTES))
     price = StringField(
         "Price (£)", filters=[strip_filter],
         validators=[DataRequired("Please enter a price, like 55.00.")],
         description="Pounds and pence, like 55.00.")
     buffer_minutes = _integer(
-        "Buffer after the session", 0, 120, "minutes",
-        description="Minutes kept free after each session, 0 to 120.")
+        "Buffer after the session", *BUFFER_MINUTES, "minutes",
+        description="Minutes kept free after each session, {} to {}.".format(
+            *BUFFER_MINUTES))
 
     def validate_price(self, field: StringField) -> None:
         if self.price_pence is None:
