@@ -500,8 +500,8 @@ def _fresh_screening(
     recent and not yet used by a booking."""
     if row is None or screening_id is None:
         return None
-    latest, already_used = row[0], row[1]
-    if latest.id != screening_id or already_used:
+    latest, used_by = row[0], row[1]
+    if latest.id != screening_id or used_by is not None:
         return None
     if now - latest.created_at > RESCREEN_VALID_FOR:
         return None
@@ -513,8 +513,9 @@ _NOTES_FROM = 3  # where the signed notes' columns start in the gate's row
 
 @cache
 def _latest_screening_and_use(lock: bool) -> Select[Any]:
-    """The client's latest screening, whether a booking used it, whether the
-    account is open, and the signed notes the spread rule reads: one query.
+    """The client's latest screening, the booking that used it (if one did),
+    whether the account is open, and the signed notes the spread rule reads:
+    one query.
 
     ``lock``: the client's row is held FOR SHARE (PostgreSQL) until the
     booking commits. Closing an account locks the row FOR UPDATE before it
@@ -525,8 +526,13 @@ def _latest_screening_and_use(lock: bool) -> Select[Any]:
     from clinic.booking.models import Booking  # booking depends on intake, not back
     from clinic.notes.services import signed_notes_columns  # notes sit above intake
 
-    used = select(Booking.id).where(Booking.screening_id == Screening.id).exists()
+    # The booking that used it, if any (at most one: the column is unique).
+    # Not EXISTS: PostgreSQL may plan that as a hash of every booking's
+    # screening, read on every booking; this reads one index entry.
+    used_by = (select(Booking.id).where(Booking.screening_id == Screening.id)
+               .scalar_subquery())
+    notes = signed_notes_columns(Screening.client_id)
     query = (_LATEST_SCREENING
-             .add_columns(used, User.active, *signed_notes_columns(Screening.client_id))
+             .add_columns(used_by, User.active, *notes)
              .join(User, User.id == Screening.client_id))
     return query.with_for_update(read=True, of=User) if lock else query
