@@ -352,9 +352,6 @@ def _confirm() -> Response | str:
     if not form.validate():
         return problem(first_error(form), back=_url("start"),
                        back_label="Start again")
-    times_url = _url("times", service=form.service_id.data,
-                     technique=form.technique.data,
-                     therapist=form.therapist_id.data or "")
     try:
         booking = services.book_session(
             db, client=_client(), booked_by=signed_in(),
@@ -364,11 +361,11 @@ def _confirm() -> Response | str:
             now=clock.now(), ip=request.remote_addr)
     except BookingNotAllowed as exc:
         rollback(db)
-        return problem(str(exc), back=_url("start"),
-                       back_label="Start again", rescreen=rescreen_url(times_url))
+        return problem(str(exc), back=_url("start"), back_label="Start again",
+                       rescreen=rescreen_url(_times_url(form)))
     except services.BookingError as exc:
         rollback(db)
-        all_times = f"{times_url}&screening={form.screening_id.data or ''}"
+        all_times = f"{_times_url(form)}&screening={form.screening_id.data or ''}"
         return refused(exc, form, all_times, _url("confirm"),
                        service=service_or_none(form.service_id.data),
                        technique=form.technique.data)
@@ -378,6 +375,13 @@ def _confirm() -> Response | str:
     flash(f"Your {booking.service.name} is booked for "
           f"{format_local(booking.starts_at)}.", "success")
     return redirect(url_for("booking.detail", booking_id=booking.id))
+
+
+def _times_url(form: ConfirmForm) -> str:
+    """The free times of the service and technique chosen (a refusal's way
+    back; built only then: it is not free, and most bookings succeed)."""
+    return _url("times", service=form.service_id.data, technique=form.technique.data,
+                therapist=form.therapist_id.data or "")
 
 
 def _booked_for(booking: Booking) -> Response:
