@@ -229,11 +229,10 @@ def set_active(user: User, active: bool) -> None:
 
 
 def lock_account(db: Session, user: User) -> None:
-    """Lock the user's row (PostgreSQL) and re-read it: whatever holds it
-    (a booking for them holds it until it commits) finishes first, and we
-    see the result."""
-    db.execute(select(User.id).where(User.id == user.id).with_for_update())
-    db.refresh(user)
+    """Re-read the user's row and lock it (PostgreSQL), in one statement:
+    whatever holds it (a booking for them holds it until it commits)
+    finishes first, and we see the result."""
+    db.refresh(user, with_for_update=True)
 
 
 def close_login(db: Session, user: User, now: datetime) -> None:
