@@ -54,6 +54,8 @@ def test_the_clinic_day_shows_every_therapist(
 ) -> None:
     page = client.get("/schedule/clinic").get_data(as_text=True)
     assert "Today, Wednesday 24 March 2027" in page
+    assert re.search(r'<input[^>]*name="date"[^>]*value="2027-03-24"', page), (
+        "the date box shows the day shown")
     assert headings(page, 2) == ["Sam Patel", "Tara Jones"]
     assert "3 sessions: 3 confirmed." in visible_text(page)
     empty = client.get("/schedule/clinic?date=2027-06-01").get_data(as_text=True)

@@ -150,6 +150,10 @@ def test_week_navigation_and_a_chosen_week(
     assert "Chris Clear" not in page
     assert 'href="/schedule/me?week=2027-03-22"' in page
     assert 'href="/schedule/me?week=2027-04-05"' in page
+    this_week = client.get("/schedule/me").get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="week"[^>]*value="2027-03-24"', this_week)
+    mistyped = client.get("/schedule/me?week=soon").get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="week"[^>]*value="soon"', mistyped)
 
 
 @pytest.mark.parametrize(

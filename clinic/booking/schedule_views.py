@@ -69,7 +69,14 @@ def _today() -> date:
 
 
 def _chosen(field: Any) -> date:
-    return field.data if not field.errors and field.data else _today()
+    """The day asked for, else today; a field left empty is filled in, so
+    the date box shows the day the page shows (a bad entry stays, with its
+    error, for the user to correct)."""
+    if field.errors:
+        return _today()
+    if not field.data:
+        field.data = _today()
+    return field.data  # type: ignore[no-any-return]
 
 
 # ---------------------------------------------------------------- therapist
