@@ -344,7 +344,9 @@ def test_the_therapist_home_shows_today_then_the_next_session_and_the_queue(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     login(week.tara.user)
-    today = visible_text(client.get("/therapist").get_data(as_text=True))
+    home = client.get("/therapist").get_data(as_text=True)
+    assert "<h1>Today, Wednesday 24 March 2027</h1>" in home  # a date: no zone
+    today = visible_text(home)
     assert "Chris Clear" in today and "Your next session" not in today
 
     # Friday: nothing booked; Sunday's session is next (in summer time).
