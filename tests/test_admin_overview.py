@@ -98,7 +98,7 @@ def test_overview_shows_the_latest_twenty_audit_events_newest_first(
     record(db, Actor(None, None), "send", "reminder", 7)
     db.commit()
     body = page(client.get("/admin/"))
-    recent = body.split("<h2>Recent changes</h2>")[1]
+    recent = body.split("<h2>Recent activity</h2>")[1]
     rows = re.findall(r"<td>([^<]*)</td>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>\s*"
                       r"<td>([^<]*)</td>", recent)
     assert len(rows) == 20
