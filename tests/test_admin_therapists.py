@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from flask import Flask
@@ -445,3 +445,41 @@ def test_admins_are_deactivated_but_never_themselves(
     assert [e.record_id for e in audit_rows(db, "account", "deactivate")] == [
         other.id]
     assert client.get("/admin/").status_code == 200  # still logged in
+
+
+@pytest.mark.parametrize(
+    ("intervals", "summary"),
+    [
+        ([], "None set"),
+        ([(0, "09:00", "17:00")], "Mon 09:00\N{EN DASH}17:00"),
+        ([(d, "09:00", "12:30") for d in range(5)]
+         + [(d, "13:30", "17:00") for d in range(5)]
+         + [(5, "10:00", "14:00")],
+         "Mon\N{EN DASH}Fri 09:00\N{EN DASH}12:30, 13:30\N{EN DASH}17:00; "
+         "Sat 10:00\N{EN DASH}14:00"),
+        # Same hours on days not in a row, and a different day between.
+        ([(0, "09:00", "17:00"), (2, "09:00", "17:00"), (1, "10:00", "16:00")],
+         "Mon 09:00\N{EN DASH}17:00; Tue 10:00\N{EN DASH}16:00; "
+         "Wed 09:00\N{EN DASH}17:00"),
+        ([(6, "08:00", "09:00"), (5, "08:00", "09:00")],
+         "Sat\N{EN DASH}Sun 08:00\N{EN DASH}09:00"),
+    ],
+)
+def test_working_hours_are_summarised_by_runs_of_days(
+    intervals: list[tuple[int, str, str]], summary: str
+) -> None:
+    from clinic.admin.therapists import hours_summary
+
+    parsed = [(day, time.fromisoformat(start), time.fromisoformat(end))
+              for day, start, end in intervals]
+    assert hours_summary(parsed) == summary
+
+
+def test_the_therapists_page_shows_each_ones_hours(client: FlaskClient,
+                                                   db: Session) -> None:
+    make_therapist(db, name="Tara Jones",
+                   hours=[(d, time(9), time(17)) for d in range(5)])
+    make_therapist(db, name="Sam Patel", hours=[])
+    body = page(client.get("/admin/therapists"))
+    hours = re.findall(r"<dt>Working hours</dt><dd>([^<]*)</dd>", body)
+    assert hours == ["None set", "Mon\N{EN DASH}Fri 09:00\N{EN DASH}17:00"]

@@ -7,7 +7,8 @@ reset mechanism) to choose their own.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import time, timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from sqlalchemy import select
@@ -52,9 +53,39 @@ def therapists() -> str:
                       .order_by(Therapist.active.desc(), User.full_name))
     admins = db.scalars(select(User).where(User.role == Role.ADMIN)
                         .order_by(User.active.desc(), User.full_name))
-    return render_template("admin/therapists.html", therapists=list(rows),
-                           admins=list(admins), button=EmptyForm(),
+    therapists = list(rows)
+    hours = {t.user_id: hours_summary((h.weekday, h.start, h.end) for h in t.hours)
+             for t in therapists}
+    return render_template("admin/therapists.html", therapists=therapists,
+                           hours=hours, admins=list(admins), button=EmptyForm(),
                            technique_names=TECHNIQUE_NAMES)
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_DASH = "\N{EN DASH}"
+
+
+def hours_summary(intervals: Iterable[tuple[int, time, time]]) -> str:
+    """A week's hours in a line, e.g. "Mon-Fri 09:00-12:30, 13:30-17:00;
+    Sat 10:00-14:00" (with en dashes): days in a row with the same hours
+    share a range."""
+    by_day: dict[int, list[tuple[time, time]]] = {}
+    for weekday, start, end in intervals:
+        by_day.setdefault(weekday, []).append((start, end))
+    runs: list[tuple[int, int, str]] = []  # first day, last day, the hours
+    for day in sorted(by_day):
+        text = ", ".join(f"{start:%H:%M}{_DASH}{end:%H:%M}"
+                         for start, end in sorted(by_day[day]))
+        if runs and runs[-1][1] == day - 1 and runs[-1][2] == text:
+            runs[-1] = (runs[-1][0], day, text)
+        else:
+            runs.append((day, day, text))
+    return "; ".join(f"{_day_range(first, last)} {text}"
+                     for first, last, text in runs) or "None set"
+
+
+def _day_range(first: int, last: int) -> str:
+    return _DAYS[first] if first == last else f"{_DAYS[first]}{_DASH}{_DAYS[last]}"
 
 
 def _with_services(form: TherapistForm) -> TherapistForm:
