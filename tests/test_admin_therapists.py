@@ -483,3 +483,18 @@ def test_the_therapists_page_shows_each_ones_hours(client: FlaskClient,
     body = page(client.get("/admin/therapists"))
     hours = re.findall(r"<dt>Working hours</dt><dd>([^<]*)</dd>", body)
     assert hours == ["None set", "Mon\N{EN DASH}Fri 09:00\N{EN DASH}17:00"]
+
+
+def test_the_therapists_page_reads_the_same_whatever_the_number_of_therapists(
+    app: Flask, client: FlaskClient, db: Session
+) -> None:
+    from tests.test_schedule_weeks import count_selects
+
+    selects = []
+    for count in (1, 4):
+        while len(db.scalars(select(Therapist)).all()) < count:
+            make_therapist(db, services=[make_service(db)], techniques=["swedish"])
+        with count_selects(app.extensions["clinic.engine"]) as counter:
+            assert client.get("/admin/therapists").status_code == 200
+        selects.append(len(counter.selects))
+    assert selects[0] == selects[1], selects

@@ -12,7 +12,7 @@ from datetime import time, timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager, selectinload
 from werkzeug.wrappers import Response
 
 from clinic import clock
@@ -50,6 +50,10 @@ EDIT_EMAIL_HINT = ("They log in with it. A new address gets a link to confirm "
 def therapists() -> str:
     db = get_session()
     rows = db.scalars(select(Therapist).join(Therapist.user)
+                      .options(contains_eager(Therapist.user),
+                               selectinload(Therapist.services),
+                               selectinload(Therapist.techniques),
+                               selectinload(Therapist.hours))
                       .order_by(Therapist.active.desc(), User.full_name))
     admins = db.scalars(select(User).where(User.role == Role.ADMIN)
                         .order_by(User.active.desc(), User.full_name))
