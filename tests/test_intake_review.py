@@ -449,3 +449,27 @@ def test_the_home_page_partial_summarises_the_queue(
     assert text_of(staff) == ("Screening review 1 urgent alert 1 awaiting clearance "
                               "1 to acknowledge Open the review queue")
     assert '<strong class="text-danger">1 urgent alert</strong>' in staff
+
+
+def test_the_client_record_links_to_progress_for_staff_who_may_read_the_notes(
+    client: FlaskClient, db: Session, app: Flask, login: Callable[[User], None],
+    make_user: Callable[..., User],
+) -> None:
+    person = make_user(full_name="Petra Patient")
+    arrange(db, app, person, CLEAR)
+    service = factories.make_service(db)
+    treating = factories.make_therapist(db, name="Tara Treats", services=[service])
+    other = factories.make_therapist(db, name="Oscar Other", services=[service])
+    factories.make_booking(db, client=person, therapist=treating, service=service,
+                           start=NOW + timedelta(days=1))
+    link = (f'<a href="/notes/clients/{person.id}/progress">Sessions, notes and '
+            "progress of Petra Patient</a>")
+    login(treating.user)
+    assert link in main_html(client.get(f"/intake/clients/{person.id}"))
+    client.post("/logout")
+    login(other.user)  # sees the screening, but not the notes of a client not theirs
+    page = main_html(client.get(f"/intake/clients/{person.id}"))
+    assert "Petra Patient" in page and "/progress" not in page
+    client.post("/logout")
+    login(make_user(Role.ADMIN))
+    assert link in main_html(client.get(f"/intake/clients/{person.id}"))

@@ -91,7 +91,10 @@ def test_admins_see_progress_and_clients_do_not(
     client: FlaskClient, db: Session, login: Login, clinic: Clinic
 ) -> None:
     login(make_person(db, Role.ADMIN))
-    assert client.get(url(clinic)).status_code == 200
+    page = client.get(url(clinic))
+    assert page.status_code == 200
+    assert (f'<a href="/intake/clients/{clinic.client.id}">Screening record of '
+            in page.get_data(as_text=True))
     client.post("/logout")
     login(clinic.client)
     before = last_audit_id(db)

@@ -5,7 +5,7 @@ Routed by ``clinic.notes.views`` (the blueprint's URL map).
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import current_app, render_template, url_for
 from flask_login import login_required
 from markupsafe import Markup
 
@@ -34,4 +34,12 @@ def client_progress(client_id: int) -> str:
             ("Extent chart", Markup(chart.extent_chart(found.points))),  # noqa: S704
         ]
     return render_template("notes/progress.html", client=client, found=found,
-                           charts=charts, sessions=sessions)
+                           charts=charts, sessions=sessions,
+                           client_page=client_page(client.id))
+
+
+def client_page(client_id: int) -> str | None:
+    """The client's screening record, when the intake feature is there."""
+    if "intake.client_record" not in current_app.view_functions:
+        return None
+    return url_for("intake.client_record", client_id=client_id)

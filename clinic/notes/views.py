@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -24,12 +23,19 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from clinic import clock
+from clinic.accounts.permissions import is_staff
 from clinic.booking.models import Booking
 from clinic.db import get_session
 from clinic.intake import screening as engine
 from clinic.intake.vocabulary import technique_name
 from clinic.notes import progress, progress_views, queries, record_views, services
-from clinic.notes.access import MAX_ID, audit_read, booking_or_404, staff_or_403
+from clinic.notes.access import (
+    MAX_ID,
+    audit_read,
+    booking_or_404,
+    may_read,
+    staff_or_403,
+)
 from clinic.notes.forms import (
     EXTENT_TREND_CHOICES,
     RESPONSE_CHOICES,
@@ -63,6 +69,19 @@ def _helpers() -> dict[str, Any]:
         "extent_label": progress.extent_label,
         "advisory_text": lambda advisory_id: engine.advisory(advisory_id).text,
     }
+
+
+@bp.app_context_processor
+def _notes_link() -> dict[str, Any]:
+    """Other features' pages (the client's screening record) link to the
+    progress page only for staff who may open it, without importing notes."""
+
+    def progress_url(client_id: int) -> str | None:
+        if not is_staff(current_user) or not may_read(get_session(), client_id):
+            return None
+        return url_for("notes.progress", client_id=client_id)
+
+    return {"progress_url": progress_url}
 
 
 @bp.route(f"/booking/<{_ID}:booking_id>", methods=["GET", "POST"])
@@ -170,7 +189,7 @@ def _render(
         writer=writer, blocked=blocked if writer else [], refusal=refusal,
         form=form if writer and not signed and not blocked else None,
         addendum_form=addendum_form if writer and signed else None,
-        start=start, client_page=_client_page(booking.client_id),
+        start=start, client_page=progress_views.client_page(booking.client_id),
     )
 
 
@@ -186,8 +205,3 @@ def _form_values(note: SessionNote) -> dict[str, Any]:
     values["extent_level"] = note.extent_level
     return values
 
-
-def _client_page(client_id: int) -> str | None:
-    if "intake.client_record" not in current_app.view_functions:
-        return None
-    return url_for("intake.client_record", client_id=client_id)
