@@ -204,4 +204,3 @@ def _form_values(note: SessionNote) -> dict[str, Any]:
     )
     values["extent_level"] = note.extent_level
     return values
-
