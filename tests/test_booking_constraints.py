@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 
 from clinic.accounts.models import User
 from clinic.booking import services, slots
-from clinic.booking.models import Booking, BookingStatus
+from clinic.booking.models import (
+    BUFFER_MINUTES,
+    DURATION_MINUTES,
+    LONGEST_HOLD,
+    Booking,
+    BookingStatus,
+    Service,
+)
 from clinic.booking.services import SlotTaken
 from tests import factories
 from tests.factories import (
@@ -25,6 +32,7 @@ from tests.factories import (
     make_booking,
     make_client,
     make_room,
+    make_service,
     make_therapist,
 )
 
@@ -146,3 +154,48 @@ def test_a_missed_conflict_on_reschedule_is_reported_as_just_taken(
     session.rollback()
     db.expire_all()
     assert db.get(Booking, booking.id).starts_at == WED_10
+
+
+def longest_service(db: Session) -> Service:
+    return make_service(db, duration=DURATION_MINUTES[1], buffer=BUFFER_MINUTES[1])
+
+
+def test_no_booking_holds_its_therapist_longer_than_the_longest_service(
+    db: Session, world: World
+) -> None:
+    """The overlap reads look back only LONGEST_HOLD, so the database refuses
+    a row (however written) that holds its therapist any longer."""
+    longest = make_booking(db, client=make_client(db), therapist=world.therapist,
+                           service=longest_service(db), start=WED_10)
+    assert longest.blocks_until - longest.starts_at == LONGEST_HOLD
+    too_long = make_booking(db, client=make_client(db), therapist=world.therapist,
+                            service=world.service, start=WED_10 + timedelta(days=1),
+                            commit=False)
+    too_long.blocks_until = too_long.starts_at + LONGEST_HOLD + timedelta(minutes=1)
+    with pytest.raises(IntegrityError) as caught:
+        db.commit()
+    db.rollback()
+    assert "longest_hold" in str(caught.value.orig)
+    # Nor can an update stretch a booking past it.
+    longest.blocks_until += timedelta(minutes=1)
+    with pytest.raises(IntegrityError):
+        db.commit()
+    db.rollback()
+
+
+def test_the_guards_see_an_overlap_by_the_longest_booking(
+    db: Session, world: World
+) -> None:
+    """A new booking overlapping the tail of one that started LONGEST_HOLD
+    before it is still refused: the guards' look-back is not too short."""
+    longest = longest_service(db)
+    make_booking(db, client=world.client, therapist=world.therapist,
+                 service=longest, start=WED_10)
+    tail = WED_10 + LONGEST_HOLD - timedelta(minutes=1)
+    refused_by_the_database(db, client=make_client(db), therapist=world.therapist,
+                            service=world.service, start=tail)
+    client_tail = WED_10 + timedelta(minutes=DURATION_MINUTES[1] - 1)
+    refused_by_the_database(db, client=world.client, therapist=make_therapist(db),
+                            service=world.service, start=client_tail)
+    make_booking(db, client=make_client(db), therapist=world.therapist,
+                 service=world.service, start=WED_10 + LONGEST_HOLD)

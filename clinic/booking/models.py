@@ -68,9 +68,10 @@ therapist_service = Table(
 
 DURATION_MINUTES = (5, 480)
 BUFFER_MINUTES = (0, 120)
-# Every booking's times come from its service, so none holds its therapist
-# (session and buffer) longer than this: a booking overlapping a time started
-# at most this long before it, which bounds the overlap reads' index range.
+# No booking holds its therapist (session and buffer) longer than the longest
+# service can: a booking overlapping a time started at most this long before
+# it, which bounds the overlap reads' index range. The database refuses longer
+# holds (migration 0005), so a row written outside the app cannot hide.
 LONGEST_HOLD = timedelta(minutes=DURATION_MINUTES[1] + BUFFER_MINUTES[1])
 
 
@@ -197,6 +198,12 @@ class Booking(Base):
     __table_args__ = (
         CheckConstraint("starts_at < ends_at", name="start_before_end"),
         CheckConstraint("ends_at <= blocks_until", name="buffer_after_end"),
+        # SQLite, which has no interval type, has triggers for this instead.
+        CheckConstraint(
+            "blocks_until <= starts_at + interval "
+            f"'{LONGEST_HOLD // timedelta(minutes=1)} minutes'",
+            name="longest_hold",
+        ).ddl_if(dialect="postgresql"),
         Index("ix_booking_therapist_starts", "therapist_id", "starts_at"),
         Index("ix_booking_client_starts", "client_id", "starts_at"),
         Index("ix_booking_starts", "starts_at"),
