@@ -112,10 +112,10 @@ def test_a_client_books_cancels_and_books_again(
         "Your Back massage is booked for Wed 24 Mar 2027, 11:30 GMT.")
 
     visit(page, "/booking/mine")
-    upcoming = page.get_by_role("table", name="Upcoming sessions")
-    expect(upcoming.get_by_role("row")).to_have_count(2)  # header + one
-    expect(upcoming).to_contain_text("Wed 24 Mar 2027, 11:30 GMT")
-    past = page.get_by_role("table", name="Past and cancelled sessions")
+    upcoming = page.get_by_role("list", name="Upcoming sessions")
+    expect(upcoming.get_by_role("listitem")).to_have_count(1)
+    expect(upcoming).to_contain_text("Wed 24 Mar 2027, 11:30 GMT Confirmed")
+    past = page.get_by_role("list", name="Past and cancelled sessions")
     expect(past).to_contain_text("Cancelled")
     fits(page)
     follow(upcoming.get_by_role("link", name="Wed 24 Mar 2027, 11:30 GMT"))
