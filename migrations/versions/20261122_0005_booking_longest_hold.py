@@ -6,8 +6,9 @@ The app's calendar read already relied on this bound; now the database keeps
 it. PostgreSQL: a check constraint. SQLite, which cannot add one without
 rebuilding the table: triggers. SQLite's overlap triggers are rebuilt to use
 the bound: they used to read every earlier booking of the therapist, client or
-room, so each INSERT grew slower as the clinic's history grew (median 0.13 ms
-with none, 1.8 ms after two years of six sessions a day; now 0.02-0.03 ms).
+room, so each INSERT grew slower as the clinic's history grew (median 0.12 ms
+with none, 1.6 ms after a year of six sessions a weekday; now 0.025 ms at
+both: ``python -m tests.bench --history``).
 
 Revision ID: 0005
 Revises: 0004

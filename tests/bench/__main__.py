@@ -2,7 +2,8 @@
 
 Options: ``--db sqlite|postgresql|both`` (default both), ``--quick`` (about a
 minute), ``--profile`` (where the booking POST spends its time), ``--save``
-(also write the summary to tests/bench/results/<time>.txt, not in git).
+(also write the summary to tests/bench/results/<time>.txt, not in git),
+``--history`` (instead: booking INSERTs against a growing history).
 PostgreSQL: ``BENCH_DATABASE_URL``, default
 postgresql+psycopg://postgres@127.0.0.1:5432/test_bench (created if missing;
 its public schema is dropped, so the name must contain "bench" or "test").
@@ -16,7 +17,7 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.bench import report, runner, seed
+from tests.bench import history, report, runner, seed
 from tests.bench.database import database
 
 RESULTS = Path(__file__).parent / "results"
@@ -30,6 +31,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a short run")
     parser.add_argument("--profile", action="store_true",
                         help="profile the booking POST in process")
+    parser.add_argument("--history", action="store_true",
+                        help="instead: time booking INSERTs as the history grows")
     parser.add_argument("--save", action="store_true",
                         help="also write the summary under tests/bench/results/")
     return parser.parse_args()
@@ -65,6 +68,9 @@ def main() -> None:
     sizes = runner.QUICK if args.quick else runner.FULL
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+    if args.history:
+        print(history.run(kinds, names))
+        return
     runs = []
     load_before = os.getloadavg()[0]
     from clinic.db import make_engine
