@@ -20,6 +20,7 @@ from clinic.booking.models import (
     Booking,
     BookingStatus,
     Service,
+    ends_after,
 )
 from clinic.booking.services import SlotTaken
 from tests import factories
@@ -199,3 +200,19 @@ def test_the_guards_see_an_overlap_by_the_longest_booking(
                             service=world.service, start=client_tail)
     make_booking(db, client=make_client(db), therapist=world.therapist,
                  service=world.service, start=WED_10 + LONGEST_HOLD)
+
+
+def test_ends_after_finds_every_booking_not_yet_over(db: Session, world: World) -> None:
+    """``ends_after`` adds a bound on the start for the index; it must not
+    lose a long booking that started well before the moment."""
+    longest, session = longest_service(db), timedelta(minutes=DURATION_MINUTES[1])
+    starts = ((longest, WED_10), (world.service, WED_10 + LONGEST_HOLD),
+              (longest, WED_10 + 2 * LONGEST_HOLD))
+    bookings = [make_booking(db, client=make_client(db), therapist=world.therapist,
+                             service=service, start=start)
+                for service, start in starts]
+    minute = timedelta(minutes=1)
+    for moment in (WED_10 - minute, WED_10 + session - minute, WED_10 + session,
+                   WED_10 + 2 * LONGEST_HOLD + session - minute):
+        found = set(db.scalars(select(Booking.id).where(*ends_after(moment))))
+        assert found == {b.id for b in bookings if b.ends_at > moment}, moment

@@ -33,6 +33,7 @@ from clinic.booking.models import (
     Therapist,
     TimeOff,
     WorkingHours,
+    ends_after,
 )
 from clinic.booking.services import BookingError, cancel_booking
 from clinic.booking.slots import (
@@ -98,8 +99,7 @@ def _future_active(db: Session, now: datetime, *conditions: Any) -> list[Booking
     """Active bookings not yet over, earliest first, with what the list shows."""
     return list(db.scalars(
         select(Booking)
-        .where(Booking.status.in_(ACTIVE_STATUSES), Booking.ends_at > now,
-               *conditions)
+        .where(Booking.status.in_(ACTIVE_STATUSES), *ends_after(now), *conditions)
         .order_by(Booking.starts_at, Booking.id)
         .options(selectinload(Booking.client), selectinload(Booking.service),
                  selectinload(Booking.therapist).selectinload(Therapist.user))
@@ -109,7 +109,7 @@ def _future_active(db: Session, now: datetime, *conditions: Any) -> list[Booking
 def _during(span: Interval) -> tuple[Any, ...]:
     # The session itself, not its buffer: a client is affected only if their
     # massage falls in the period (half-open, as everywhere).
-    return (Booking.starts_at < span.end, Booking.ends_at > span.start)
+    return (Booking.starts_at < span.end, *ends_after(span.start))
 
 
 def future_bookings(db: Session, therapist_id: int, now: datetime

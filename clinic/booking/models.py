@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    ColumnElement,
     Enum,
     ForeignKey,
     Index,
@@ -284,3 +285,13 @@ class Booking(Base):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+
+def ends_after(moment: datetime) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """Conditions for bookings whose session ends after ``moment``.
+
+    The second follows from the first, as no booking lasts longer than
+    LONGEST_HOLD, and it lets the database read the ``starts_at`` index from
+    there instead of every past booking (a booking's status is not indexed).
+    """
+    return Booking.ends_at > moment, Booking.starts_at > moment - LONGEST_HOLD

@@ -32,6 +32,7 @@ from clinic.booking.models import (
     Booking,
     Service,
     Therapist,
+    ends_after,
     therapist_service,
 )
 
@@ -222,7 +223,7 @@ def upcoming_bookings(db: Session, client_id: int, now: datetime) -> list[Bookin
         _with_details(select(Booking)).where(
             Booking.client_id == client_id,
             Booking.status.in_(ACTIVE_STATUSES),
-            Booking.ends_at > now,
+            *ends_after(now),
         ).order_by(Booking.starts_at)
     ))
 

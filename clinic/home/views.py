@@ -13,7 +13,7 @@ from clinic.accounts.forms import EmptyForm
 from clinic.accounts.models import Role
 from clinic.accounts.permissions import role_required
 from clinic.booking import schedule, schedule_views
-from clinic.booking.models import ACTIVE_STATUSES, Booking, Therapist
+from clinic.booking.models import ACTIVE_STATUSES, Booking, Therapist, ends_after
 from clinic.db import get_session
 from clinic.intake import services as intake
 from clinic.intake.queries import review_counts
@@ -79,7 +79,7 @@ def _upcoming(db: Session, condition: object, limit: int) -> list[Booking]:
             .where(
                 condition,
                 Booking.status.in_(ACTIVE_STATUSES),
-                Booking.ends_at > clock.now(),
+                *ends_after(clock.now()),
             )
             .options(
                 selectinload(Booking.service),

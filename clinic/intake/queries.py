@@ -148,7 +148,11 @@ def booked_cautions(db: Session, now: datetime) -> list[BookedCaution]:
     """Sessions still to come that were booked on an unacknowledged caution
     which is no longer the client's latest screening (the latest ones are in
     the review queue already), soonest first."""
-    from clinic.booking.models import ACTIVE_STATUSES, Booking  # booking is above
+    from clinic.booking.models import (  # booking is above
+        ACTIVE_STATUSES,
+        Booking,
+        ends_after,
+    )
 
     latest = _latest_screenings()
     rows = db.execute(
@@ -159,7 +163,7 @@ def booked_cautions(db: Session, now: datetime) -> list[BookedCaution]:
         .outerjoin(latest, latest.c.id == Screening.id)
         .where(
             Booking.status.in_(ACTIVE_STATUSES),
-            Booking.ends_at > now,
+            *ends_after(now),
             Screening.outcome == engine.Outcome.CAUTION.value,
             Acknowledgement.id.is_(None),
             latest.c.id.is_(None),
