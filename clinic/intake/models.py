@@ -71,7 +71,7 @@ class Screening(Base):
         ForeignKey("user.id", ondelete="RESTRICT"), index=True
     )
     ruleset_version: Mapped[str] = mapped_column(String(20))
-    outcome: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(20), index=True)
     booking_allowed: Mapped[bool] = mapped_column(Boolean)
     top_technique: Mapped[str | None] = mapped_column(String(20))
     extent_level: Mapped[int | None]

@@ -1,5 +1,5 @@
-"""Read-side queries for the staff pages: each client's latest screening in
-one window query (review queue, client list), and a client's record.
+"""Read-side queries for the staff pages: each client's latest screening
+(review queue, client list), and a client's record.
 
 Like services, they take a session and never commit; they never write.
 """
@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Subquery, and_, case, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Exists, and_, case, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from clinic.accounts.models import Role, User
 from clinic.intake import screening as engine
@@ -84,24 +84,22 @@ class ClientStatus(NamedTuple):
         return ""
 
 
-def _latest_screenings() -> Subquery:
-    """Each client's newest screening id, in one window query over all
-    screenings (no per-client look-up), as a table to join on client_id."""
-    rank = func.row_number().over(
-        partition_by=Screening.client_id,
-        order_by=(Screening.created_at.desc(), Screening.id.desc()),
-    )
-    ranked = select(
-        Screening.id.label("id"), Screening.client_id.label("client_id"),
-        rank.label("rank"),
-    ).subquery()
-    return (
-        select(ranked.c.id, ranked.c.client_id)
-        .where(ranked.c.rank == 1)
-        .subquery("latest")
+def _superseded() -> Exists:
+    """The screening has a newer one of the same client. Checked per row
+    through the client index, so a page pays for the screenings it shows
+    rather than for ranking every screening the clinic ever made."""
+    newer = aliased(Screening)
+    return exists().where(
+        newer.client_id == Screening.client_id,
+        or_(
+            newer.created_at > Screening.created_at,
+            and_(newer.created_at == Screening.created_at, newer.id > Screening.id),
+        ),
     )
 
 
+# Every outcome but clear: the review queue's candidates.
+_NEEDS_ATTENTION = tuple(o.value for o in engine.Outcome if o != engine.Outcome.CLEAR)
 # Urgent alerts first, then clients awaiting clearance, then acknowledgements.
 _QUEUE_ORDER = case(
     {engine.Outcome.URGENT.value: 0, engine.Outcome.REFER.value: 1},
@@ -113,14 +111,13 @@ _QUEUE_ORDER = case(
 def review_queue(db: Session) -> list[ClientStatus]:
     """Clients whose latest screening is urgent, refer, or an unacknowledged
     caution, most pressing first: one query however many clients."""
-    latest = _latest_screenings()
     rows = db.execute(
         select(User, Screening, Acknowledgement)
-        .select_from(latest)
-        .join(User, User.id == latest.c.client_id)
-        .join(Screening, Screening.id == latest.c.id)
+        .select_from(Screening)
+        .join(User, User.id == Screening.client_id)
         .outerjoin(Acknowledgement, Acknowledgement.screening_id == Screening.id)
         .where(
+            Screening.outcome.in_(_NEEDS_ATTENTION),  # read through its index
             or_(
                 Screening.outcome.in_(
                     (engine.Outcome.URGENT.value, engine.Outcome.REFER.value)
@@ -130,6 +127,7 @@ def review_queue(db: Session) -> list[ClientStatus]:
                     Acknowledgement.id.is_(None),
                 ),
             ),
+            ~_superseded(),
         )
         .order_by(_QUEUE_ORDER, Screening.created_at.desc(), Screening.id.desc())
     )
@@ -154,19 +152,17 @@ def booked_cautions(db: Session, now: datetime) -> list[BookedCaution]:
         ends_after,
     )
 
-    latest = _latest_screenings()
     rows = db.execute(
         select(Booking.starts_at, User, Screening)
         .join(Screening, Screening.id == Booking.screening_id)
         .join(User, User.id == Booking.client_id)
         .outerjoin(Acknowledgement, Acknowledgement.screening_id == Screening.id)
-        .outerjoin(latest, latest.c.id == Screening.id)
         .where(
             Booking.status.in_(ACTIVE_STATUSES),
             *ends_after(now),
             Screening.outcome == engine.Outcome.CAUTION.value,
             Acknowledgement.id.is_(None),
-            latest.c.id.is_(None),
+            _superseded(),
         )
         .order_by(Booking.starts_at, Booking.id)
     )
@@ -197,17 +193,17 @@ def client_overview(
     total = db.scalar(select(func.count(User.id)).where(*matches)) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
-    latest = _latest_screenings()
+    # The page's clients first, so only their screenings are looked at.
+    shown = (
+        select(User.id).where(*matches).order_by(User.full_name, User.id)
+        .limit(per_page).offset((page - 1) * per_page).subquery()
+    )
     rows = db.execute(
         select(User, Screening, Acknowledgement)
-        .select_from(User)
-        .outerjoin(latest, latest.c.client_id == User.id)
-        .outerjoin(Screening, Screening.id == latest.c.id)
+        .join(shown, shown.c.id == User.id)
+        .outerjoin(Screening, and_(Screening.client_id == User.id, ~_superseded()))
         .outerjoin(Acknowledgement, Acknowledgement.screening_id == Screening.id)
-        .where(*matches)
         .order_by(User.full_name, User.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
     )
     return ClientPage([ClientStatus(*row) for row in rows], total, page, pages)
 
