@@ -1,4 +1,5 @@
-"""DDL that migrations share: append-only tables enforced by triggers.
+"""DDL that migrations share: append-only tables enforced by triggers, and
+SQLite's triggers against overlapping bookings.
 
 Audit rows and signed clinical notes must never change, not even by an
 admin with a database session, so the database itself refuses it.
@@ -61,3 +62,29 @@ def _sqlite_triggers(table: str, when: str | None) -> None:
             f"FOR EACH ROW {condition} BEGIN "
             f"SELECT RAISE(ABORT, '{table} rows are append-only'); END"
         )
+
+
+def sqlite_overlap_trigger(
+    who: str, column: str, end: str, event: str, look_back: str = ""
+) -> str:
+    """A SQLite trigger refusing an active booking that overlaps another of
+    the same ``column`` (therapist, room or client) up to ``end``;
+    ``look_back`` is an extra SQL condition bounding the rows it reads."""
+    # Times are stored as fixed-width UTC text, so text order is time order.
+    same_row = "AND b.id != NEW.id" if event == "UPDATE" else ""
+    # Every part is a constant of a migration, never input.
+    return f"""
+        CREATE TRIGGER booking_{who}_no_overlap_{event.lower()}
+        BEFORE {event} ON booking FOR EACH ROW
+        WHEN NEW.{column} IS NOT NULL AND NEW.status IN ('pending', 'confirmed')
+        BEGIN
+            SELECT RAISE(ABORT, 'booking_{who}_no_overlap')
+            WHERE EXISTS (
+                SELECT 1 FROM booking AS b
+                WHERE b.{column} = NEW.{column} {same_row}
+                  AND b.status IN ('pending', 'confirmed')
+                  AND b.starts_at < NEW.{end} AND NEW.starts_at < b.{end}
+                  {look_back}
+            );
+        END
+    """  # noqa: S608

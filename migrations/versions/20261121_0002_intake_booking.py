@@ -17,6 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from clinic.db import UTCDateTime
+from clinic.ddl import sqlite_overlap_trigger
 
 revision = '0002'
 down_revision = '0001'
@@ -292,26 +293,7 @@ def _create_overlap_guards() -> None:
     elif dialect == "sqlite":
         for who, (column, end) in OVERLAP_GUARDS.items():
             for event in ("INSERT", "UPDATE"):
-                op.execute(_sqlite_overlap_trigger(who, column, end, event))
-
-
-def _sqlite_overlap_trigger(who: str, column: str, end: str, event: str) -> str:
-    # Times are stored as fixed-width UTC text, so text order is time order.
-    same_row = "AND b.id != NEW.id" if event == "UPDATE" else ""
-    return f"""
-        CREATE TRIGGER booking_{who}_no_overlap_{event.lower()}
-        BEFORE {event} ON booking FOR EACH ROW
-        WHEN NEW.{column} IS NOT NULL AND NEW.status IN ('pending', 'confirmed')
-        BEGIN
-            SELECT RAISE(ABORT, 'booking_{who}_no_overlap')
-            WHERE EXISTS (
-                SELECT 1 FROM booking AS b
-                WHERE b.{column} = NEW.{column} {same_row}
-                  AND b.status IN ('pending', 'confirmed')
-                  AND b.starts_at < NEW.{end} AND NEW.starts_at < b.{end}
-            );
-        END
-    """
+                op.execute(sqlite_overlap_trigger(who, column, end, event))
 
 
 def _drop_overlap_guards() -> None:

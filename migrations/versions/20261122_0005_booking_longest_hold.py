@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from alembic import op
 
+from clinic.ddl import sqlite_overlap_trigger
+
 revision = '0005'
 down_revision = '0004'
 branch_labels = None
@@ -82,26 +84,4 @@ def _replace_sqlite_overlap_triggers(look_back: str) -> None:
     for who, (column, end) in OVERLAP_GUARDS.items():
         for event in ("INSERT", "UPDATE"):
             op.execute(f"DROP TRIGGER booking_{who}_no_overlap_{event.lower()}")
-            op.execute(_sqlite_overlap_trigger(who, column, end, event, look_back))
-
-
-def _sqlite_overlap_trigger(
-    who: str, column: str, end: str, event: str, look_back: str
-) -> str:
-    # Times are stored as fixed-width UTC text, so text order is time order.
-    same_row = "AND b.id != NEW.id" if event == "UPDATE" else ""
-    return f"""
-        CREATE TRIGGER booking_{who}_no_overlap_{event.lower()}
-        BEFORE {event} ON booking FOR EACH ROW
-        WHEN NEW.{column} IS NOT NULL AND NEW.status IN ('pending', 'confirmed')
-        BEGIN
-            SELECT RAISE(ABORT, 'booking_{who}_no_overlap')
-            WHERE EXISTS (
-                SELECT 1 FROM booking AS b
-                WHERE b.{column} = NEW.{column} {same_row}
-                  AND b.status IN ('pending', 'confirmed')
-                  AND b.starts_at < NEW.{end} AND NEW.starts_at < b.{end}
-                  {look_back}
-            );
-        END
-    """
+            op.execute(sqlite_overlap_trigger(who, column, end, event, look_back))
