@@ -118,15 +118,9 @@ def review_queue(db: Session) -> list[ClientStatus]:
         .outerjoin(Acknowledgement, Acknowledgement.screening_id == Screening.id)
         .where(
             Screening.outcome.in_(_NEEDS_ATTENTION),  # read through its index
-            or_(
-                Screening.outcome.in_(
-                    (engine.Outcome.URGENT.value, engine.Outcome.REFER.value)
-                ),
-                and_(
-                    Screening.outcome == engine.Outcome.CAUTION.value,
-                    Acknowledgement.id.is_(None),
-                ),
-            ),
+            # A caution stays only until a therapist acknowledges it.
+            or_(Screening.outcome != engine.Outcome.CAUTION.value,
+                Acknowledgement.id.is_(None)),
             ~_superseded(),
         )
         .order_by(_QUEUE_ORDER, Screening.created_at.desc(), Screening.id.desc())
