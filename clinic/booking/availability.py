@@ -152,7 +152,7 @@ def load_calendar(
             time_off.setdefault(who, []).append(slots.Interval(starts, ends))
         elif kind == _CLOSED:
             closures.append(slots.Interval(starts, ends))
-        else:
+        elif kind == _ROOM:
             room_ids.append(who)
     return Calendar(hours, held, by_client, time_off, closures,
                     _room_busy(sorted(room_ids), room_bookings))
