@@ -32,8 +32,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from clinic import errors, security, templating
+    from clinic import errors, routing, security, templating
 
+    routing.init_app(app)
     security.init_app(app)
     templating.init_app(app)
     errors.init_app(app)

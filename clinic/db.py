@@ -63,6 +63,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+# The largest id an INTEGER primary key holds (PostgreSQL's is 4 bytes): a
+# larger number names no row on either database, and sent as a parameter it
+# is an error (SQLite overflows above 2**63, PostgreSQL compares it as numeric
+# at best), so ids from outside are checked against it first.
+MAX_ID = 2**31 - 1
+
 # Execution option marking a session that will write (see _configure_sqlite).
 WRITE_OPTION = "clinic_write"
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

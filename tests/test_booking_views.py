@@ -327,6 +327,21 @@ def test_another_clients_booking_is_not_found(
     assert db.get(Booking, other.id).status is BookingStatus.CONFIRMED
 
 
+@pytest.mark.parametrize("booking_id", ["2147483648", "99999999999999999999"])
+@pytest.mark.parametrize(("method", "path"), [
+    ("get", "/booking/{id}"), ("get", "/booking/{id}.ics"),
+    ("post", "/booking/{id}/cancel"), ("get", "/booking/{id}/reschedule"),
+    ("post", "/booking/{id}/reschedule"),
+])
+def test_an_id_beyond_any_booking_is_not_found(
+    client_in: FlaskClient, method: str, path: str, booking_id: str
+) -> None:
+    """Not a 500: SQLite cannot take an integer above 2**63, PostgreSQL's
+    integer column stops at 2**31 - 1."""
+    response = getattr(client_in, method)(path.format(id=booking_id))
+    assert response.status_code == 404
+
+
 def test_staff_cannot_use_the_client_pages(
     client: FlaskClient, login: Callable[..., None], world: World
 ) -> None:

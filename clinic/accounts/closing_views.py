@@ -17,7 +17,6 @@ from clinic.accounts.views import bp, password_confirmed
 from clinic.booking import closing
 from clinic.booking.queries import upcoming_bookings
 from clinic.db import get_session
-from clinic.intake.access import MAX_ID
 from clinic.web import client_ip, commit, rollback, settings, signed_in
 
 
@@ -49,7 +48,7 @@ def close_account() -> Response | str:
         too_soon=closing.too_soon(upcoming, settings(), now))
 
 
-@bp.post(f"/clients/<int(max={MAX_ID}):client_id>/reopen")
+@bp.post("/clients/<id:client_id>/reopen")
 @role_required(Role.ADMIN)
 def reopen_client(client_id: int) -> Response:
     db, client = get_session(), client_account_or_404(client_id)

@@ -38,7 +38,6 @@ from clinic.accounts.permissions import role_required
 from clinic.accounts.views import bp, password_confirmed
 from clinic.audit.services import record
 from clinic.db import get_session
-from clinic.intake.access import MAX_ID
 from clinic.web import actor, commit, rollback, signed_in
 
 
@@ -133,7 +132,7 @@ def change_email(token: str) -> Response | str:
     return redirect(url_for("home.index"))
 
 
-_CLIENT = f"/clients/<int(max={MAX_ID}):client_id>"
+_CLIENT = "/clients/<id:client_id>"
 
 
 def client_account_or_404(client_id: int) -> User:

@@ -18,9 +18,6 @@ from clinic.web import rollback
 # Fields of the decision step; everything else on the page is the change
 # itself, carried through the question in hidden inputs.
 DECISION_FIELDS = frozenset({"csrf_token", "seen", "decision", "cancel_reason"})
-# Werkzeug's int converter with this bound keeps ids the database can hold:
-# a larger one would be an overflow (a 500) instead of a 404.
-ID = "int(max=2147483647)"
 
 
 def get_or_404(db: Session, model: type[Any], record_id: int) -> Any:

@@ -17,10 +17,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, StopValidation
 
 from clinic.booking.models import REASON_MAX, TECHNIQUE_MAX
+from clinic.db import MAX_ID
 from clinic.forms import ClinicForm, max_length, strip_filter
 
-# Ids are INTEGER columns: anything larger cannot name a row on any database.
-MAX_ID = 2**31 - 1
 MAX_INSTANT_LENGTH = 40
 CHOOSE_TIME = "That time could not be read. Please choose one of the times shown."
 

@@ -63,13 +63,13 @@ def _render_detail(booking: Booking, form: CancelForm | None = None,
         cutoff_text=services.cutoff_text(settings()))
 
 
-@bp.get("/<int:booking_id>")
+@bp.get("/<id:booking_id>")
 @role_required(Role.CLIENT)
 def detail(booking_id: int) -> str:
     return _render_detail(_own(booking_id))
 
 
-@bp.post("/<int:booking_id>/cancel")
+@bp.post("/<id:booking_id>/cancel")
 @role_required(Role.CLIENT)
 def cancel(booking_id: int) -> Response | str:
     db, booking, form = get_session(), _own(booking_id), CancelForm()
@@ -87,7 +87,7 @@ def cancel(booking_id: int) -> Response | str:
     return redirect(url_for("booking.detail", booking_id=booking_id))
 
 
-@bp.get("/<int:booking_id>.ics")
+@bp.get("/<id:booking_id>.ics")
 @role_required(Role.CLIENT)
 def calendar_file(booking_id: int) -> Response:
     """The session as a calendar file (RFC 5545)."""
@@ -104,7 +104,7 @@ def calendar_file(booking_id: int) -> Response:
 # --- reschedule ----------------------------------------------------------------------
 
 
-@bp.get("/<int:booking_id>/reschedule")
+@bp.get("/<id:booking_id>/reschedule")
 @role_required(Role.CLIENT)
 def reschedule(booking_id: int) -> Response | str:
     """Free times for the same service and technique (this booking's own
@@ -131,7 +131,7 @@ def reschedule(booking_id: int) -> Response | str:
         technique_name=TECHNIQUE_NAMES.get(booking.technique, booking.technique))
 
 
-@bp.post("/<int:booking_id>/reschedule")
+@bp.post("/<id:booking_id>/reschedule")
 @role_required(Role.CLIENT)
 def move(booking_id: int) -> Response | str:
     db, booking, form = get_session(), _own(booking_id), RescheduleForm()

@@ -31,7 +31,6 @@ from clinic.accounts.permissions import role_required
 from clinic.accounts.views import safe_next
 from clinic.audit.services import record
 from clinic.booking import ics, schedule, services
-from clinic.booking.forms import MAX_ID
 from clinic.booking.models import ACTIVE_STATUSES, Booking, BookingStatus, Therapist
 from clinic.booking.notifications import calendar_clinic
 from clinic.booking.schedule_forms import (
@@ -48,7 +47,6 @@ from clinic.intake.services import BookingNotAllowed
 from clinic.web import actor, client_ip, commit, rollback, settings, signed_in
 
 bp = Blueprint("schedule", __name__, url_prefix="/schedule")
-_ID = f"int(max={MAX_ID})"
 
 
 @bp.context_processor
@@ -213,7 +211,7 @@ def _back(booking: Booking) -> str:
     return url_for("schedule.clinic", date=day)
 
 
-@bp.route(f"/clinic/bookings/<{_ID}:booking_id>/cancel", methods=["GET", "POST"])
+@bp.route("/clinic/bookings/<id:booking_id>/cancel", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def cancel(booking_id: int) -> Response | str:
     """Cancel a session for the clinic: a reason is required and is sent to
@@ -242,7 +240,7 @@ def cancel(booking_id: int) -> Response | str:
                            now=clock.now())
 
 
-@bp.route(f"/clinic/bookings/<{_ID}:booking_id>/therapist", methods=["GET", "POST"])
+@bp.route("/clinic/bookings/<id:booking_id>/therapist", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def move(booking_id: int) -> Response | str:
     """Give a session to another therapist free at the same time (a therapist
@@ -273,7 +271,7 @@ def move(booking_id: int) -> Response | str:
                            back=safe_next(form.next.data) or _back(booking))
 
 
-@bp.post(f"/bookings/<{_ID}:booking_id>/no-show")
+@bp.post("/bookings/<id:booking_id>/no-show")
 @role_required(Role.THERAPIST, Role.ADMIN)
 def no_show(booking_id: int) -> Response:
     """Record that the client did not come (only once the session started)."""

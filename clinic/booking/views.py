@@ -43,7 +43,6 @@ from clinic.booking.forms import (
 from clinic.booking.models import Booking, Service
 from clinic.db import get_session
 from clinic.forms import ClinicForm
-from clinic.intake.access import MAX_ID
 from clinic.intake.services import (
     BookingGate,
     BookingNotAllowed,
@@ -169,7 +168,7 @@ def start() -> Response | str:
     return _start()
 
 
-@bp.get(f"/for/<int(max={MAX_ID}):client_id>/")
+@bp.get("/for/<id:client_id>/")
 @role_required(Role.ADMIN)
 def start_for(client_id: int) -> Response | str:
     """An admin starts a booking for a client (the same gate applies)."""
@@ -258,7 +257,7 @@ def times() -> str:
     return _times()
 
 
-@bp.get(f"/for/<int(max={MAX_ID}):client_id>/times")
+@bp.get("/for/<id:client_id>/times")
 @role_required(Role.ADMIN)
 def times_for(client_id: int) -> str:
     _act_for(client_id)
@@ -338,7 +337,7 @@ def confirm() -> Response | str:
     return _confirm()
 
 
-@bp.post(f"/for/<int(max={MAX_ID}):client_id>/confirm")
+@bp.post("/for/<id:client_id>/confirm")
 @role_required(Role.ADMIN)
 def confirm_for(client_id: int) -> Response | str:
     _act_for(client_id)

@@ -14,13 +14,9 @@ from sqlalchemy.orm import Session
 from clinic.accounts.models import Role, User
 from clinic.accounts.permissions import can_view_client_record, is_staff
 from clinic.audit.services import record
-from clinic.db import READ_ONLY_METHODS, get_session, new_session
+from clinic.db import MAX_ID, READ_ONLY_METHODS, get_session, new_session
 from clinic.intake.models import Screening
 from clinic.web import actor, commit
-
-# Ids in URLs are capped to the database's integer range: a larger number is
-# simply not found (SQLite raises OverflowError on it, PostgreSQL an error).
-MAX_ID = 2**31 - 1
 
 
 def audit_read(

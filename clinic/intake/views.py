@@ -33,7 +33,6 @@ from clinic.audit.services import record
 from clinic.db import get_session
 from clinic.intake import queries, review_views, screening, services, vocabulary
 from clinic.intake.access import (
-    MAX_ID,
     audit_read,
     client_or_404,
     screening_or_404,
@@ -50,13 +49,12 @@ from clinic.web import actor, commit, rollback, settings, signed_in
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
 
-_ID = f"int(max={MAX_ID})"
 bp.add_url_rule("/review", view_func=review_views.review_queue)
 bp.add_url_rule("/clients", view_func=review_views.clients)
-bp.add_url_rule(f"/clients/<{_ID}:client_id>", view_func=review_views.client_record)
-bp.add_url_rule(f"/clients/<{_ID}:client_id>/clearance",
+bp.add_url_rule("/clients/<id:client_id>", view_func=review_views.client_record)
+bp.add_url_rule("/clients/<id:client_id>/clearance",
                 view_func=review_views.clearance, methods=["GET", "POST"])
-bp.add_url_rule(f"/screenings/<{_ID}:screening_id>/acknowledge",
+bp.add_url_rule("/screenings/<id:screening_id>/acknowledge",
                 view_func=review_views.acknowledge, methods=["POST"])
 
 
@@ -154,7 +152,7 @@ def _save_rescreen(db: Session, client: User, form: RescreenForm) -> Screening |
     return result
 
 
-@bp.route(f"/clients/<{_ID}:client_id>/rescreen", methods=["GET", "POST"])
+@bp.route("/clients/<id:client_id>/rescreen", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def rescreen_for(client_id: int) -> Response | str:
     """An admin reads the safety questions to a client (on the phone) before
@@ -203,7 +201,7 @@ def with_screening(target: str, screening_id: int) -> str:
 # ---------------------------------------------------------------- outcome pages
 
 
-@bp.get(f"/screenings/<{_ID}:screening_id>")
+@bp.get("/screenings/<id:screening_id>")
 @login_required
 def outcome(screening_id: int) -> str:
     """What a screening means for the client (§3.1). :raise 404: not theirs."""

@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 from clinic.accounts.models import Role, User
 from clinic.accounts.permissions import is_staff
 from clinic.booking.models import Booking
-from clinic.intake.access import MAX_ID, audit_read
+from clinic.db import MAX_ID
+from clinic.intake.access import audit_read
 from clinic.notes import queries
 from clinic.web import settings
 
-__all__ = ["MAX_ID", "audit_read", "booking_or_404", "client_or_404", "staff_or_403"]
+__all__ = ["audit_read", "booking_or_404", "client_or_404", "staff_or_403"]
 
 
 def staff_or_403(action: str, record_type: str) -> None:

@@ -30,7 +30,6 @@ from clinic.intake import screening as engine
 from clinic.intake.vocabulary import technique_name
 from clinic.notes import progress, progress_views, queries, record_views, services
 from clinic.notes.access import (
-    MAX_ID,
     audit_read,
     booking_or_404,
     may_read,
@@ -51,8 +50,7 @@ bp = Blueprint("notes", __name__, url_prefix="/notes")
 _EXTENT_TRENDS = dict(EXTENT_TREND_CHOICES)
 _RESPONSES = dict(RESPONSE_CHOICES)
 
-_ID = f"int(max={MAX_ID})"
-bp.add_url_rule(f"/clients/<{_ID}:client_id>/progress",
+bp.add_url_rule("/clients/<id:client_id>/progress",
                 view_func=progress_views.client_progress, endpoint="progress")
 bp.add_url_rule("/my-record", view_func=record_views.my_record)
 bp.add_url_rule("/my-record.json", view_func=record_views.my_record_json)
@@ -84,7 +82,7 @@ def _notes_link() -> dict[str, Any]:
     return {"progress_url": progress_url}
 
 
-@bp.route(f"/booking/<{_ID}:booking_id>", methods=["GET", "POST"])
+@bp.route("/booking/<id:booking_id>", methods=["GET", "POST"])
 @login_required
 def session_note(booking_id: int) -> Response | str:
     """A session's note: the form for its therapist until signed, then the
@@ -130,7 +128,7 @@ def _save(db: Session, booking: Booking) -> Response | str:
     return _render(db, booking, queries.note_of(db, booking.id), form=form)
 
 
-@bp.post(f"/booking/<{_ID}:booking_id>/addenda")
+@bp.post("/booking/<id:booking_id>/addenda")
 @login_required
 def add_addendum(booking_id: int) -> Response | str:
     """A dated correction under a signed note, by its author."""
