@@ -42,6 +42,7 @@ class Level:
     first_error: str = ""
     server_cpu: float = 0.0  # seconds used by the gunicorn workers meanwhile
     db_cpu: float | None = None  # by the PostgreSQL backends (None: SQLite)
+    round_rates: list[float] = field(default_factory=list)  # req/s of each round
 
     @property
     def answered(self) -> int:
@@ -57,6 +58,7 @@ class Level:
         for outcome, count in part.outcomes.items():
             self.outcomes[outcome] += count
         self.elapsed += part.elapsed
+        self.round_rates.append(part.per_second)
         self.first_error = self.first_error or part.first_error
         self.server_cpu += part.server_cpu
         if part.db_cpu is not None:

@@ -95,6 +95,7 @@ def targets(runs: Sequence[DatabaseRun]) -> tuple[list[str], bool]:
                      f"{floor.per_second:.1f} (ratio {share:.2f})"
                      + ("" if clean else " [errors]"))
         all_ok &= ok
+        lines.append("        " + _round_note(app, floor))
         factor = app.timing.p99_ms / floor.timing.p99_ms
         ok = factor < P99_FACTOR and clean
         lines.append(f"  {_mark(ok)}  {run.name}: booking p99 at c=8 "
@@ -104,6 +105,15 @@ def targets(runs: Sequence[DatabaseRun]) -> tuple[list[str], bool]:
         all_ok &= ok
         lines.append("        " + _cpu_note(app, floor))
     return lines, all_ok
+
+
+def _round_note(app: Level, floor: Level) -> str:
+    """The ratio round by round (app and floor take turns): how much of the
+    pooled ratio is the machine's other work rather than the apps."""
+    ratios = [a / f for a, f in zip(app.round_rates, floor.round_rates, strict=True)
+              if f]
+    return ("(ratio in each round: " + ", ".join(f"{r:.2f}" for r in ratios) + ")"
+            if ratios else "")
 
 
 def _cpu_note(app: Level, floor: Level) -> str:
