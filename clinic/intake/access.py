@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from clinic.accounts.models import Role, User
 from clinic.accounts.permissions import can_view_client_record, is_staff
 from clinic.audit.services import record
-from clinic.db import MAX_ID, READ_ONLY_METHODS, get_session, new_session
+from clinic.db import READ_ONLY_METHODS, get_session, new_session
 from clinic.intake.models import Screening
 from clinic.web import actor, commit
 
@@ -52,11 +52,10 @@ def _record(db: Session, action: str, record_type: str, record_id: int | None,
 
 def screening_or_404(db: Session, screening_id: int, action: str = "view") -> Screening:
     """The screening, if the current user may see it. :raise 404: (audited)"""
-    in_range = screening_id <= MAX_ID
-    screening = db.get(Screening, screening_id) if in_range else None
+    screening = db.get(Screening, screening_id)
     owner = screening.client_id if screening is not None else None
     if owner is None or not can_view_client_record(current_user, owner):
-        audit_read(action, "screening", screening_id if in_range else None,
+        audit_read(action, "screening", screening_id,
                    subject_user_id=owner, allowed=False)
         abort(404)
     assert screening is not None
@@ -73,7 +72,7 @@ def staff_or_403(action: str, record_type: str, client_id: int) -> None:
 
 def client_or_404(db: Session, client_id: int, action: str, record_type: str) -> User:
     """A client account for a staff page. :raise 404: (audited)"""
-    user = db.get(User, client_id) if client_id <= MAX_ID else None
+    user = db.get(User, client_id)
     if user is None or user.role is not Role.CLIENT:
         audit_read(action, record_type, None,
                    subject_user_id=user.id if user is not None else None,
@@ -84,7 +83,5 @@ def client_or_404(db: Session, client_id: int, action: str, record_type: str) ->
 
 def _existing(user_id: int) -> int | None:
     """`user_id` if such a user exists (the audit row's subject is a foreign key)."""
-    if user_id > MAX_ID:
-        return None
     with new_session(write=False) as db:
         return user_id if db.get(User, user_id) is not None else None

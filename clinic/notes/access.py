@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from clinic.accounts.models import Role, User
 from clinic.accounts.permissions import is_staff
 from clinic.booking.models import Booking
-from clinic.db import MAX_ID
 from clinic.intake.access import audit_read
 from clinic.notes import queries
 from clinic.web import settings
@@ -44,7 +43,7 @@ def booking_or_404(
 ) -> Booking:
     """The booking, if the current user may read its note (``write``: may
     write it, i.e. is its therapist). :raise 404: (audited)"""
-    booking = db.get(Booking, booking_id) if booking_id <= MAX_ID else None
+    booking = db.get(Booking, booking_id)
     if booking is not None and (
         booking.therapist_id == current_user.id
         or (not write and may_read(db, booking.client_id))
@@ -57,7 +56,7 @@ def booking_or_404(
 
 def client_or_404(db: Session, client_id: int, action: str) -> User:
     """A client whose notes the current user may read. :raise 404: (audited)"""
-    client = db.get(User, client_id) if client_id <= MAX_ID else None
+    client = db.get(User, client_id)
     if client is not None and client.role is Role.CLIENT and may_read(db, client.id):
         return client
     audit_read(action, "session_note", None,
