@@ -251,6 +251,18 @@ def _candidates(
     shift: _Shift, tz: tzinfo, step: timedelta
 ) -> list[tuple[datetime, bool]]:
     """(start, is_ambiguous) for each instant on the shift's wall-clock grid."""
+    if _clocks_change_during(shift, tz):
+        return _wall_grid(shift, tz, step)
+    # One offset all shift long: the grid is as regular in UTC as on the wall.
+    wall_length = shift.wall_end - shift.wall_start
+    return [(shift.span.start + k * step, False)
+            for k in range(-(wall_length // -step))]  # ceil: starts before the end
+
+
+def _wall_grid(
+    shift: _Shift, tz: tzinfo, step: timedelta
+) -> list[tuple[datetime, bool]]:
+    """``_candidates`` the long way: each wall time read on its own."""
     found: list[tuple[datetime, bool]] = []
     wall = shift.wall_start
     # The same grid tagged as UTC turns each instant into one subtraction (hot loop).
@@ -265,6 +277,21 @@ def _candidates(
         wall += step
         tagged += step
     return found
+
+
+def _clocks_change_during(shift: _Shift, tz: tzinfo) -> bool:
+    """Whether the UTC offset is not the same all shift long.
+
+    If its start is unambiguous and it lasts as long in real time as on the
+    wall clock, the offset at its end is the one at its start. A change
+    inside would then need a second one undoing it within the same day's
+    hours, which no zone in the tz database has on the dates a clinic books
+    (the unit tests compare with ``_wall_grid`` over whole years in zones
+    with unusual changes).
+    """
+    first, second = _fold_offsets(shift.wall_start, tz)
+    real, wall = shift.span.end - shift.span.start, shift.wall_end - shift.wall_start
+    return first != second or real != wall
 
 
 # --- busy timelines and the shared predicate ---------------------------------------

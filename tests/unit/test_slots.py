@@ -696,3 +696,35 @@ def test_free_slots_invariants(scenario: tuple[date, dict[str, Any]]) -> None:
         assert slot.start <= kw["now"] + kw["policy"].horizon
         first_room = free_rooms(kw["rooms"], held)[:1] if kw["rooms"] else [None]
         assert [slot.room_id] == first_room
+
+
+# Zones whose clocks change in unusual ways: by 30 minutes (Lord Howe), at
+# midnight (Havana, Santiago), by two hours (Troll), twice more a year around
+# Ramadan (Casablanca), at 02:45 (Chatham), or never (Kolkata).
+ODD_ZONES = ("Europe/London", "America/New_York", "Australia/Lord_Howe",
+             "America/Havana", "America/Santiago", "Antarctica/Troll",
+             "Africa/Casablanca", "Pacific/Chatham", "Asia/Kolkata")
+# A whole day, and the early morning when most clocks change, every day.
+SHIFTS = [(time(0), time(23, 45)), (time(1), time(3, 30))]
+
+
+@pytest.mark.parametrize("zone", ODD_ZONES)
+def test_the_quick_grid_matches_reading_each_wall_time(zone: str) -> None:
+    """``_candidates`` takes a shortcut when the offset stays put all shift
+    long; over two years of days it gives exactly what reading every wall
+    time on its own gives."""
+    from clinic.booking.slots import (
+        _candidates,
+        _clocks_change_during,
+        _shifts,
+        _wall_grid,
+    )
+
+    tz, step, shortcuts, days = ZoneInfo(zone), timedelta(minutes=15), 0, 2 * 365
+    for start, end in SHIFTS:
+        hours = [WeeklyHours(weekday, start, end) for weekday in range(7)]
+        for offset in range(days):
+            for shift in _shifts(date(2027, 1, 1) + timedelta(days=offset), hours, tz):
+                assert _candidates(shift, tz, step) == _wall_grid(shift, tz, step)
+                shortcuts += not _clocks_change_during(shift, tz)
+    assert shortcuts > len(SHIFTS) * (days - 30)  # the shortcut is the usual path
