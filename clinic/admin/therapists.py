@@ -31,7 +31,7 @@ from clinic.admin.common import (
     show_error,
 )
 from clinic.admin.forms import StaffForm, TherapistForm, options
-from clinic.admin.schedule_forms import DecisionForm
+from clinic.admin.schedule_forms import WEEKDAYS, DecisionForm
 from clinic.audit.services import record
 from clinic.booking import admin_schedule as schedule
 from clinic.booking import admin_services as admin
@@ -65,7 +65,7 @@ def therapists() -> str:
                            technique_names=TECHNIQUE_NAMES)
 
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_DAYS = tuple(day[:3] for day in WEEKDAYS)  # Mon ... Sun
 _DASH = "\N{EN DASH}"
 
 

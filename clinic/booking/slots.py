@@ -282,16 +282,16 @@ def _wall_grid(
 def _clocks_change_during(shift: _Shift, tz: tzinfo) -> bool:
     """Whether the UTC offset is not the same all shift long.
 
-    If its start is unambiguous and it lasts as long in real time as on the
-    wall clock, the offset at its end is the one at its start. A change
-    inside would then need a second one undoing it within the same day's
-    hours, which no zone in the tz database has on the dates a clinic books
-    (the unit tests compare with ``_wall_grid`` over whole years in zones
-    with unusual changes).
+    A shift that lasts as long in real time as on the wall clock has the
+    same offset at its first and last instants (a start or end in a gap or
+    an overlap always makes the lengths differ). A change inside would then
+    need a second one undoing it within the same day's hours, which no zone
+    in the tz database has on the dates a clinic books (the unit tests
+    compare with ``_wall_grid`` over whole years in zones with unusual
+    changes).
     """
-    first, second = _fold_offsets(shift.wall_start, tz)
-    real, wall = shift.span.end - shift.span.start, shift.wall_end - shift.wall_start
-    return first != second or real != wall
+    real = shift.span.end - shift.span.start
+    return real != shift.wall_end - shift.wall_start
 
 
 # --- busy timelines and the shared predicate ---------------------------------------
